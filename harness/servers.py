@@ -1,0 +1,66 @@
+"""Serve a WSGI app on a loopback port in a background thread, and wait for readiness without sleeping."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import requests
+from werkzeug.serving import BaseWSGIServer, make_server
+
+
+class ServerThread:
+    """A threaded werkzeug server on 127.0.0.1 and an OS-chosen port unless told otherwise."""
+
+    def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int = 0, name: str = "server") -> None:
+        self.app = app
+        self.name = name
+        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True)
+        self._server.daemon_threads = True
+        self.host = host
+        self.port = self._server.server_port
+        self._thread = threading.Thread(target=self._server.serve_forever, name=name, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self, *, ready_path: str | None = None, timeout: float = 10.0) -> ServerThread:
+        self._thread.start()
+        if ready_path is not None:
+            wait_ready(self.url + ready_path, timeout=timeout)
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> ServerThread:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def wait_ready(url: str, *, timeout: float = 10.0, headers: dict[str, str] | None = None) -> None:
+    """Poll `url` until it answers with any HTTP status below 500; raise TimeoutError after `timeout`.
+
+    The poll interval backs off from 5 ms, so a fast server is seen almost at once.
+    """
+    deadline = time.monotonic() + timeout
+    delay = 0.005
+    last: Exception | None = None
+    while True:
+        try:
+            resp = requests.get(url, timeout=1.0, headers=headers)
+            if resp.status_code < 500:
+                return
+            last = RuntimeError(f"HTTP {resp.status_code}")
+        except requests.RequestException as exc:
+            last = exc
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"{url} not ready after {timeout:.1f}s: {last}")
+        time.sleep(delay)
+        delay = min(delay * 2, 0.1)
