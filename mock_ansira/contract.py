@@ -1,0 +1,103 @@
+"""The request contract of Ansira's user upsert, shared by the mock and by the template checks.
+
+One function decides what a valid body is, so the mock and the template linter can never disagree.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+MAX_BODY_BYTES = 1_000_000
+
+USER_REQUEST_SCHEMA: dict[str, Any] = json.loads(
+    resources.files("mock_ansira").joinpath("schemas/user_request.schema.json").read_text(encoding="utf-8")
+)
+Draft202012Validator.check_schema(USER_REQUEST_SCHEMA)
+_VALIDATOR = Draft202012Validator(USER_REQUEST_SCHEMA)
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with a request body; `path` is dotted (`sourceCode.keyName`, `pets[0].name`, `$`)."""
+
+    path: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"path": self.path, "message": self.message}
+
+
+def format_path(parts: Iterable[str | int]) -> str:
+    """Render a JSON path as `a.b[0].c`; the root is `$`."""
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "$"
+
+
+def _schema_problems(error: ValidationError) -> list[Problem]:
+    parts: list[str | int] = list(error.absolute_path)
+    if error.validator == "required" and isinstance(error.instance, dict):
+        # Name the missing field itself, not its parent: "where" should point at what to add.
+        missing = [r for r in error.validator_value if r not in error.instance]
+        return [Problem(format_path([*parts, name]), "is required but missing") for name in missing]
+    if error.validator == "type":
+        expected = error.validator_value
+        wanted = " or ".join(expected) if isinstance(expected, list) else expected
+        return [Problem(format_path(parts), f"expected {wanted}, got {_json_type(error.instance)}")]
+    return [Problem(format_path(parts), error.message)]
+
+
+def _json_type(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+def email_problem(email: str) -> str | None:
+    """Why `email` is not a plain address, or None; display-name forms (`Bob <b@x.com>`) are refused."""
+    try:
+        validate_email(email, check_deliverability=False, allow_display_name=False)
+    except EmailNotValidError as exc:
+        return f"not a valid email address: {exc}"
+    return None
+
+
+def request_problems(body: object, *, source_codes: Collection[str] | None = None) -> list[Problem]:
+    """Every problem with a user upsert body, sorted by path; an empty list means Ansira would accept it."""
+    problems = [p for error in _VALIDATOR.iter_errors(body) for p in _schema_problems(error)]
+    if isinstance(body, dict):
+        email = body.get("email")
+        if isinstance(email, str) and email:
+            reason = email_problem(email)
+            if reason is not None:
+                problems.append(Problem("email", reason))
+        source = body.get("sourceCode")
+        key = source.get("keyName") if isinstance(source, dict) else None
+        if source_codes is not None and isinstance(key, str) and key and key not in source_codes:
+            known = ", ".join(sorted(source_codes)) or "(none configured)"
+            problems.append(Problem("sourceCode.keyName", f"unknown source code {key!r}; known: {known}"))
+    return sorted(set(problems))
