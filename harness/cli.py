@@ -1,0 +1,176 @@
+"""`harness`: run scenarios, serve the simulated stack, check templates. Exit 0 pass, 1 check failed, 2 bad input."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from harness.errors import ConfigError, HarnessError
+from harness.redact import REDACTOR, install_log_redaction
+
+DEFAULT_SCENARIO = "scenarios/quickstart.jsonnet"
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse exits 2 already; keep its message but our wording
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _scenario_files(paths: Sequence[str], keyword: str | None) -> list[Path]:
+    files: list[Path] = []
+    for raw in paths or [DEFAULT_SCENARIO]:
+        p = Path(raw)
+        if p.is_dir():
+            files.extend(sorted(x for x in p.rglob("*.jsonnet") if "lib" not in x.relative_to(p).parts[:-1]))
+        elif p.is_file():
+            files.append(p)
+        else:
+            raise ConfigError(f"no such scenario file or folder: {raw}")
+    if keyword:
+        files = [f for f in files if keyword in f.stem]
+    if not files:
+        raise ConfigError(f"no scenarios matched {list(paths)}" + (f" with -k {keyword!r}" if keyword else ""))
+    return files
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from harness.scenario import engine, report
+
+    files = _scenario_files(args.scenarios, args.k)
+    scenarios = [(f, engine.load(f)) for f in files]  # validate every file before running any
+    results = []
+    for f, sc in scenarios:
+        progress = None
+        if sys.stderr.isatty():
+            def progress(msg: str, _n: str = sc.name) -> None:
+                sys.stderr.write(f"\r\033[K[{_n}] {msg}")
+                sys.stderr.flush()
+        results.append(engine.ScenarioRun(sc, file=str(f), progress=progress).execute())
+        if progress:
+            sys.stderr.write("\r\033[K")
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "report.json").write_text(report.as_json(results), encoding="utf-8")
+        (out / "junit.xml").write_text(report.junit(results), encoding="utf-8")
+        with (out / "report.txt").open("w", encoding="utf-8") as fh:
+            report.text(results, fh)
+    if args.report == "json":
+        print(report.as_json(results))
+    elif args.report == "junit":
+        print(report.junit(results))
+    else:
+        report.text(results, sys.stdout)
+    return EXIT_OK if all(r.ok for r in results) else EXIT_FAIL
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from harness.scenario import engine
+
+    for f in _scenario_files(args.scenarios, args.k):
+        sc = engine.load(f)
+        print(f"ok {f}: {sc.name} ({len(sc.checks)} checks, {len(sc.steps)} steps)")
+    return EXIT_OK
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from harness.scenario import engine
+
+    for f in _scenario_files(args.scenarios or ["scenarios"], args.k):
+        sc = engine.load(f)
+        print(f"{f}\t{sc.name}\t{sc.description}")
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from harness.stack import Stack
+
+    stack = Stack(seed=args.seed, lytics_port=args.lytics_port, ansira_port=args.ansira_port, host=args.host)
+    stack.start()
+    info = stack.ready_info()
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        if args.ready_file:
+            tmp = Path(args.ready_file).with_suffix(".tmp")
+            tmp.write_text(json.dumps(info, indent=2), encoding="utf-8")
+            os.chmod(tmp, 0o600)
+            os.replace(tmp, args.ready_file)
+        print(f"mock Lytics  {info['lytics_url']}\nmock Ansira  {info['ansira_url']}\n"
+              f"runner       following {info['lytics_url']}/__admin/feed\n"
+              f"credentials  {'written to ' + args.ready_file if args.ready_file else 'use --ready-file to get them'}"
+              "\nCtrl-C to stop.", flush=True)
+        stop.wait()
+    finally:
+        stack.stop()
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="harness", description=__doc__)
+    p.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = sub.add_parser("run", help="run scenarios end to end and check them")
+    run.add_argument("scenarios", nargs="*", help=f"files or folders (default {DEFAULT_SCENARIO})")
+    run.add_argument("-k", help="only scenarios whose file name contains this")
+    run.add_argument("--report", choices=("text", "json", "junit"), default="text")
+    run.add_argument("--out", help="also write report.json, junit.xml and report.txt into this folder")
+    run.set_defaults(func=cmd_run)
+
+    chk = sub.add_parser("check", help="render and validate scenarios without running them")
+    chk.add_argument("scenarios", nargs="*")
+    chk.add_argument("-k")
+    chk.set_defaults(func=cmd_check)
+
+    lst = sub.add_parser("list", help="list scenarios with their descriptions")
+    lst.add_argument("scenarios", nargs="*")
+    lst.add_argument("-k")
+    lst.set_defaults(func=cmd_list)
+
+    srv = sub.add_parser("serve", help="run mock Ansira, mock Lytics and the runner until interrupted")
+    srv.add_argument("--lytics-port", type=int, default=0, help="0 = let the OS pick")
+    srv.add_argument("--ansira-port", type=int, default=0, help="0 = let the OS pick")
+    srv.add_argument("--host", default="127.0.0.1", help="bind address (default loopback only)")
+    srv.add_argument("--ready-file", help="write URLs and credentials as JSON here once everything answers")
+    srv.add_argument("--seed", type=int, default=0)
+    srv.set_defaults(func=cmd_serve)
+
+    try:
+        from harness.templates.cli import add_commands
+    except ImportError:  # pragma: no cover - the template commands ship with the package
+        add_commands = None
+    if add_commands is not None:
+        add_commands(sub)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=[logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)],
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    install_log_redaction()
+    try:
+        return int(args.func(args))
+    except ConfigError as exc:
+        print(f"harness: {REDACTOR(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    except HarnessError as exc:
+        print(f"harness: {REDACTOR(exc)}", file=sys.stderr)
+        return EXIT_FAIL
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

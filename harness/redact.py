@@ -1,0 +1,91 @@
+"""Keep secrets out of every string the harness emits (logs, reports, exceptions, journals).
+
+Two layers: known secret values (client secrets, API keys, every token issued) are replaced wherever they
+occur, and well-known carriers (`access_token=`, `client_secret=`, `Authorization:` headers) are masked even
+when the value was never registered.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Iterable
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+MASK = "***"
+_SENSITIVE_PARAMS = frozenset({"access_token", "client_secret", "key", "token", "refresh_token", "api_key"})
+_PARAM_RE = re.compile(r"(?i)\b(access_token|client_secret|refresh_token|api_key|key|token)=([^&\s'\"<>]+)")
+_AUTH_HEADER_RE = re.compile(
+    r"(?i)(authorization|x-admin-key)(['\"]?\s*[:=]\s*['\"]?)(bearer\s+|basic\s+)?([^\s'\",}]+)")
+
+
+class Redactor:
+    """A thread-safe set of secret values plus pattern masks; share one per process."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._lock = threading.Lock()
+        self._secrets: set[str] = set()
+        self._pattern: re.Pattern[str] | None = None
+        self.add(*secrets)
+
+    def add(self, *values: str | None) -> None:
+        """Register secret values; short values (< 6 chars) are ignored to avoid masking ordinary words."""
+        with self._lock:
+            added = False
+            for v in values:
+                if v and len(v) >= 6 and v not in self._secrets:
+                    self._secrets.add(v)
+                    added = True
+            if added:
+                alts = sorted((re.escape(s) for s in self._secrets), key=len, reverse=True)
+                self._pattern = re.compile("|".join(alts))
+
+    def __call__(self, text: object) -> str:
+        s = str(text)
+        pattern = self._pattern
+        if pattern is not None:
+            s = pattern.sub(MASK, s)
+        s = _PARAM_RE.sub(lambda m: f"{m.group(1)}={MASK}", s)
+        return _AUTH_HEADER_RE.sub(lambda m: f"{m.group(1)}{m.group(2)}{m.group(3) or ''}{MASK}", s)
+
+    def url(self, url: str) -> str:
+        """Mask sensitive query parameters of a URL, keeping its shape readable."""
+        parts = urlsplit(url)
+        if not parts.query:
+            return self(url)
+        query = [(k, MASK if k.lower() in _SENSITIVE_PARAMS else v) for k, v in parse_qsl(parts.query, True)]
+        return self(urlunsplit(parts._replace(query=urlencode(query, safe="*"))))
+
+
+REDACTOR = Redactor()
+"""The process-wide redactor: the runner registers every secret and token it handles here."""
+
+
+def redact(text: object) -> str:
+    return REDACTOR(text)
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites each log record's final message through the redactor before any handler sees it."""
+
+    def __init__(self, redactor: Redactor = REDACTOR) -> None:
+        super().__init__()
+        self.redactor = redactor
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        msg = record.getMessage()
+        record.msg = self.redactor(msg)
+        record.args = None
+        if record.exc_info and record.exc_info[1] is not None:
+            record.exc_text = self.redactor(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        return True
+
+
+def install_log_redaction(logger: logging.Logger | None = None) -> None:
+    """Attach the redacting filter to every handler of `logger` (root by default), once."""
+    target = logger or logging.getLogger()
+    for handler in target.handlers:
+        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            handler.addFilter(RedactingFilter())

@@ -1,0 +1,373 @@
+"""One webhook_enrichment job: workers that render, authorize, send, classify and write back, as Lytics does.
+
+Rules (facts §2.5): 400/404/413 and `do_not_retry` codes omit the user; other failures are retried with
+exponential backoff and jitter; `Retry-After` holds every worker of the job until it passes (a sleep, not an
+error); 10 consecutive failed requests put the whole job into error backoff, and if that repeats the job is
+`failed` with its remaining users still pending — never silently dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+from harness.errors import RemoteError, TemplateAssertionFailed, TemplateError
+from harness.http import Timeouts, webhook_session
+from harness.redact import REDACTOR
+from harness.runner.delivery import JobSpec, Placement
+from harness.runner.lytics import LyticsClient
+from harness.runner.oauth import TokenManager
+from harness.runner.outcomes import ENRICHED, OMITTED, Outcome, OutcomeLog
+from harness.runner.pacing import Gate, backoff_delay, parse_retry_after
+from harness.runner.queue import WorkItem, WorkQueue
+from harness.runner.writeback import WriteBack
+from harness.templates import TemplateEngine, build_entity, default_payload, split_override
+from harness.timefmt import rfc3339
+
+log = logging.getLogger("harness.runner.job")
+
+
+@dataclass(frozen=True)
+class RunnerOptions:
+    request_timeout_s: float = 10.0
+    rate_limit: float | None = None  # client-side requests/s shared by the job's workers
+    rate_burst: int | None = None
+    failures_before_job_error: int = 10
+    job_errors_before_failed: int = 5
+    job_backoff_s: float = 1.0
+    max_attempts_per_user: int = 30
+    backoff_base_s: float = 0.05
+    backoff_cap_s: float = 5.0
+    scan_page_size: int = 500
+    writeback_batch: int = 100
+    max_calls: int | None = None  # hard cap on webhook requests (live mode safety)
+    dry_run: bool = False
+
+
+class EnrichmentJob:
+    def __init__(self, runtime: dict[str, Any], lytics: LyticsClient, engine: TemplateEngine,
+                 outcomes: OutcomeLog, identifier_fields: list[str], options: RunnerOptions) -> None:
+        self.spec = JobSpec.from_runtime(runtime)
+        self.lytics = lytics
+        self.engine = engine
+        self.outcomes = outcomes
+        self.identifier_fields = identifier_fields
+        self.options = options
+        self.status = "running"
+        self.message: str | None = None
+        self._stop = threading.Event()
+        self._paused = threading.Event()
+        self._queue = WorkQueue()
+        self._lock = threading.Lock()
+        self._active: set[str] = set()
+        self._completed: OrderedDict[str, float] = OrderedDict()
+        self._in_flight = 0
+        self._consecutive_failures = 0
+        self._job_errors = 0
+        self._calls = 0
+        self._logs: list[dict[str, Any]] = []
+        self._backfills: list[threading.Thread] = []
+        self.gate = Gate(rate=options.rate_limit, burst=options.rate_burst)
+        self.session = webhook_session(pool_size=self.spec.worker_count,
+                                       timeouts=Timeouts(connect=3.0, read=options.request_timeout_s))
+        self.auth_config: dict[str, Any] = {}
+        self.placement = Placement()
+        self.tokens: TokenManager | None = None
+        auths = runtime.get("auths") or []
+        if auths:
+            self.auth_config = dict(auths[0].get("config") or {})
+            self.placement = Placement.from_auth_config(self.auth_config)
+            if self.auth_config.get("token_url"):
+                scopes = self.auth_config.get("scopes") or None
+                if isinstance(scopes, str):
+                    scopes = [s for s in scopes.replace(",", " ").split() if s]
+                self.tokens = TokenManager(self.session, self.auth_config["token_url"],
+                                           self.auth_config["client_id"], self.auth_config["client_secret"],
+                                           scopes=scopes)
+        self.writeback = WriteBack(lytics, self.spec.stream, self._landed, batch_size=options.writeback_batch,
+                                   stop=self._stop)
+        self._workers = [threading.Thread(target=self._work, name=f"job-{self.spec.job_id[:8]}-w{i}", daemon=True)
+                         for i in range(self.spec.worker_count)]
+
+    # -- lifecycle ------------------------------------------------------------------------------------------
+    def start(self, *, backfill: bool) -> None:
+        self.writeback.start()
+        for w in self._workers:
+            w.start()
+        if backfill:
+            for seg in self.spec.segment_ids:
+                t = threading.Thread(target=self._backfill, args=(seg,), name=f"backfill-{seg[:8]}", daemon=True)
+                self._backfills.append(t)
+                t.start()
+
+    def pause(self) -> None:
+        self._paused.set()
+        self.status = "paused"
+
+    def resume(self) -> None:
+        self._paused.clear()
+        if self.status == "paused":
+            self.status = "running"
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop taking work, let in-flight requests finish, flush the write-back; queued users stay pending."""
+        self._queue.close()
+        deadline = time.monotonic() + timeout
+        self._stop.set()
+        self.gate.close()
+        for w in self._workers:
+            w.join(max(0.0, deadline - time.monotonic()))
+        self.writeback.join(max(0.0, deadline - time.monotonic()))
+        self.session.close()
+
+    @property
+    def idle(self) -> bool:
+        with self._lock:
+            busy = self._in_flight > 0 or bool(self._active)
+        return (not busy and len(self._queue) == 0 and self.writeback.pending == 0
+                and not any(t.is_alive() for t in self._backfills))
+
+    # -- intake ---------------------------------------------------------------------------------------------
+    def submit(self, item: WorkItem, *, backfill: bool = False) -> bool:
+        """Queue a user unless it is already queued, in flight, or was enriched after this trigger happened."""
+        with self._lock:
+            if item.profile_id in self._active:
+                self.outcomes.count("deduplicated")
+                return False
+            done = self._completed.get(item.profile_id)
+            if done is not None and done >= item.event_ts:
+                self.outcomes.count("deduplicated")
+                return False
+            self._active.add(item.profile_id)
+        self.outcomes.count("triggered")
+        if not self._queue.put(item, backfill=backfill, stop=self._stop):
+            with self._lock:
+                self._active.discard(item.profile_id)
+            return False
+        return True
+
+    def _backfill(self, segment_id: str) -> None:
+        try:
+            for page in self.lytics.scan(segment_id, page_size=self.options.scan_page_size):
+                read_at = time.time()
+                for profile in page:
+                    if self._stop.is_set():
+                        return
+                    ev = {"id": segment_id, "event": "enter", "enter": rfc3339(read_at)}
+                    item = WorkItem(
+                        profile_id=str(profile.get("_id")), identity=self._identity(profile), profile=profile,
+                        segment_events=[ev], trigger="backfill", trigger_ts=read_at, event_ts=read_at)
+                    self.outcomes.count("backfill_seen")
+                    self.submit(item, backfill=True)
+        except RemoteError as exc:
+            self._log("error", f"backfill of segment {segment_id} stopped: {REDACTOR(exc)}", "backfill_failed")
+
+    def _identity(self, profile: dict[str, Any]) -> dict[str, Any]:
+        ident: dict[str, Any] = {}
+        for f in self.identifier_fields:
+            v = profile.get(f)
+            if isinstance(v, list):
+                v = v[-1] if v else None
+            if v not in (None, ""):
+                ident[f] = v
+        return ident
+
+    # -- workers --------------------------------------------------------------------------------------------
+    def _work(self) -> None:
+        while not self._stop.is_set():
+            if self._paused.is_set() or self.status == "failed":
+                self._stop.wait(0.1)
+                continue
+            item = self._queue.get(timeout=0.25)
+            if item is None:
+                continue
+            with self._lock:
+                self._in_flight += 1
+            try:
+                handed_off = self._process(item)
+            except Exception as exc:  # a bug must not silently eat the user: record it as pending with a reason
+                log.exception("worker crashed on user %s", item.profile_id)
+                self._log("error", f"internal error on user {item.profile_id}: {REDACTOR(exc)}", "internal")
+                handed_off = False
+            finally:
+                with self._lock:
+                    self._in_flight -= 1
+            if not handed_off:
+                with self._lock:
+                    self._active.discard(item.profile_id)
+
+    def _render(self, item: WorkItem, outcome: Outcome) -> tuple[str, dict[str, str], Any] | None:
+        url, headers = self.spec.webhook_url, {}
+        try:
+            if self.spec.template_source is None:
+                return url, headers, default_payload(item.profile, self.spec.user_fields)
+            entity = build_entity(item.profile, self.spec.user_fields, item.segment_events)
+            job_config = {"webhook_url": self.spec.webhook_url, "stream": self.spec.stream,
+                          "user_fields": list(self.spec.user_fields)}
+            value = self.engine.render(self.spec.template_source, entity, job_config,
+                                       filename=f"{self.spec.template_name or 'template'}.jsonnet").value
+        except TemplateAssertionFailed as exc:
+            self._omit(outcome, f"assert: {exc.message}")
+            return None
+        except TemplateError as exc:
+            self._omit(outcome, f"template error: {REDACTOR(exc)}")
+            return None
+        o_url, o_headers, body = split_override(value)
+        return o_url or url, {**headers, **(o_headers or {})}, body
+
+    def _process(self, item: WorkItem) -> bool:
+        """Send one user; True when the response was handed to the write-back (the user is still active)."""
+        outcome = Outcome(user=item.profile_id, identity=item.identity, trigger=item.trigger,
+                          trigger_ts=item.trigger_ts)
+        self.outcomes.start(outcome)
+        rendered = self._render(item, outcome)
+        if rendered is None:
+            return False
+        url, extra_headers, body = rendered
+        if self.options.dry_run:
+            self._log("info", f"dry-run: would {self.spec.http_method} {REDACTOR.url(url)}", "dry_run")
+            self._omit(outcome, "dry-run: not sent")
+            return False
+        refreshed = False
+        while True:
+            if not self.gate.wait(self._stop) or self.status == "failed":
+                outcome.reason = "job stopped" if self._stop.is_set() else "job failed"
+                return False
+            if outcome.attempts >= self.options.max_attempts_per_user:
+                self._omit(outcome, f"retries exhausted after {outcome.attempts} attempts")
+                return False
+            with self._lock:
+                if self.options.max_calls is not None and self._calls >= self.options.max_calls:
+                    outcome.reason = "max-calls cap reached"
+                    return False
+                self._calls += 1
+            outcome.attempts += 1
+            token = None
+            if self.tokens is not None:
+                try:
+                    token = self.tokens.get()
+                except RemoteError as exc:
+                    self.outcomes.count("token_errors")
+                    outcome.reason = f"token: {REDACTOR(exc)}"
+                    self._failure(str(outcome.reason))
+                    self._stop.wait(self._backoff(outcome.attempts))
+                    continue
+            headers, params = self.placement.apply(token)
+            headers.update(extra_headers)
+            self.outcomes.count("sent")
+            try:
+                resp = self.session.request(self.spec.http_method, url, params=params, headers=headers, json=body)
+            except requests.RequestException as exc:
+                self.outcomes.count("transport_errors")
+                outcome.http_status = None
+                outcome.reason = f"transport: {type(exc).__name__}"
+                self._failure(outcome.reason)
+                self._stop.wait(self._backoff(outcome.attempts))
+                continue
+            status = resp.status_code
+            outcome.http_status = status
+            self.outcomes.count(f"http_{status}")
+            if status == 401 and token is not None and not refreshed:
+                self.tokens.invalidate(token)  # type: ignore[union-attr]
+                refreshed = True
+                self.outcomes.count("token_refresh_on_401")
+                continue
+            if 200 <= status < 300:
+                self._success()
+                try:
+                    data = resp.json()
+                except ValueError:
+                    self._omit(outcome, f"non-JSON {status} body")
+                    return False
+                self.writeback.add({"origin": item.identity, "response": data}, (item, outcome))
+                return True
+            if self.spec.never_retry(status):
+                self._omit(outcome, f"HTTP {status}")
+                return False
+            retry_after = parse_retry_after(resp.headers.get("Retry-After"))
+            if status == 429:
+                self.outcomes.count("rate_limited")
+            if retry_after is not None:
+                self.outcomes.count("retry_after_honoured")
+                self.gate.hold_for(retry_after)
+                self.status = "sleeping"
+                self._log("info", f"Retry-After {retry_after:.3f}s from webhook (HTTP {status})", "retry_after")
+                continue
+            self.outcomes.count("retried")
+            self._failure(f"HTTP {status}")
+            self._stop.wait(self._backoff(outcome.attempts))
+
+    def _backoff(self, attempt: int) -> float:
+        return backoff_delay(attempt, base=self.options.backoff_base_s, cap=self.options.backoff_cap_s)
+
+    # -- classification -------------------------------------------------------------------------------------
+    def _omit(self, outcome: Outcome, reason: str) -> None:
+        self.outcomes.finish(outcome, OMITTED, reason=reason, done_ts=time.time())
+        self._log("warning", f"user {outcome.user} omitted: {reason}", "omitted", {"omitted": 1})
+
+    def _success(self) -> None:
+        with self._lock:
+            self._consecutive_failures = 0
+            if self.status == "sleeping":
+                self.status = "running"
+
+    def _failure(self, why: str) -> None:
+        with self._lock:
+            self._consecutive_failures += 1
+            if self._consecutive_failures < self.options.failures_before_job_error:
+                return
+            self._consecutive_failures = 0
+            self._job_errors += 1
+            errors = self._job_errors
+        if errors >= self.options.job_errors_before_failed:
+            self.status = "failed"
+            n = self.options.failures_before_job_error
+            self.message = f"{n} consecutive failed requests, {errors} times: {why}"
+            self._log("error", f"job failed: {self.message}", "job_failed")
+            return
+        delay = self.options.job_backoff_s * (2 ** (errors - 1))
+        self.status = "sleeping"
+        self.message = f"job error ({why}); backing off {delay:.1f}s"
+        self._log("error", self.message, "job_error")
+        self.outcomes.count("job_errors")
+        self.gate.hold_for(delay)
+
+    def _landed(self, tags: list[Any], landed_at: float) -> None:
+        for _item, outcome in tags:
+            self.outcomes.finish(outcome, ENRICHED, done_ts=landed_at)
+        with self._lock:
+            for item, _ in tags:
+                self._active.discard(item.profile_id)
+                self._completed[item.profile_id] = landed_at
+                self._completed.move_to_end(item.profile_id)
+            while len(self._completed) > 2_000_000:
+                self._completed.popitem(last=False)
+        self._log("info", f"{len(tags)} users enriched", "added", {"added": len(tags)}, quiet=True)
+
+    # -- reporting ------------------------------------------------------------------------------------------
+    def _log(self, level: str, message: str, code: str, context: dict[str, Any] | None = None, *,
+             quiet: bool = False) -> None:
+        msg = REDACTOR(message)
+        if not quiet:
+            getattr(log, level if level != "warning" else "warning")("[job %s] %s", self.spec.job_id[:8], msg)
+        with self._lock:
+            self._logs.append({"level": level, "message": msg, "code": code, "context": context or {},
+                               "timestamp": rfc3339(time.time())})
+
+    def take_report(self) -> dict[str, Any]:
+        with self._lock:
+            logs, self._logs = self._logs, []
+        counters = dict(self.outcomes.counters)
+        counters["token_fetches"] = self.tokens.fetches if self.tokens else 0
+        counters["queued"] = len(self._queue)
+        return {"status": self.status, "message": self.message, "counters": counters, "logs": logs[-500:]}
+
+    def pending_items(self) -> list[WorkItem]:
+        return self._queue.drain()
+

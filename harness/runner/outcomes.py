@@ -1,0 +1,88 @@
+"""Per-user outcomes and job counters: the runner's account of every user it was asked to enrich."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+ENRICHED = "enriched"
+OMITTED = "omitted"
+PENDING = "pending"
+
+
+@dataclass
+class Outcome:
+    user: str  # Lytics profile id
+    identity: dict[str, Any]
+    status: str = PENDING
+    attempts: int = 0
+    http_status: int | None = None
+    reason: str | None = None
+    latency_ms: float | None = None  # from trigger (audience enter / backfill pick-up) to write-back landed
+    trigger: str = "enter"  # enter | exit | backfill
+    trigger_ts: float = 0.0  # epoch seconds
+    done_ts: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def percentile(sorted_values: list[float], q: float) -> float | None:
+    """Nearest-rank percentile (q in 0..100) of an already sorted list; None when empty."""
+    if not sorted_values:
+        return None
+    rank = max(1, min(len(sorted_values), int(-(-q * len(sorted_values) // 100))))
+    return sorted_values[rank - 1]
+
+
+@dataclass
+class OutcomeLog:
+    """Thread-safe outcome store; the latest outcome per user wins, earlier ones stay in `history`."""
+
+    by_user: dict[str, Outcome] = field(default_factory=dict)
+    counters: Counter[str] = field(default_factory=Counter)
+    history_enriched: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def start(self, outcome: Outcome) -> None:
+        with self._lock:
+            self.by_user[outcome.user] = outcome
+
+    def count(self, name: str, n: int = 1) -> None:
+        with self._lock:
+            self.counters[name] += n
+
+    def finish(self, outcome: Outcome, status: str, *, reason: str | None = None, done_ts: float) -> None:
+        with self._lock:
+            outcome.status = status
+            outcome.reason = reason
+            outcome.done_ts = done_ts
+            outcome.latency_ms = round((done_ts - outcome.trigger_ts) * 1000.0, 3)
+            self.counters[status] += 1
+            if reason and status == OMITTED:
+                self.counters[f"omitted:{reason.split(':')[0]}"] += 1
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [o.to_dict() for o in self.by_user.values()]
+
+    def summary(self) -> dict[str, Any]:
+        with self._lock:
+            statuses = Counter(o.status for o in self.by_user.values())
+            lat = sorted(o.latency_ms for o in self.by_user.values()
+                         if o.status == ENRICHED and o.latency_ms is not None)
+            reasons = Counter(o.reason for o in self.by_user.values() if o.status == OMITTED)
+            return {
+                "users": len(self.by_user),
+                "enriched": statuses.get(ENRICHED, 0),
+                "omitted": statuses.get(OMITTED, 0),
+                "pending": statuses.get(PENDING, 0),
+                "omitted_reasons": dict(reasons),
+                "counters": dict(self.counters),
+                "latency_ms": {
+                    "p50": percentile(lat, 50), "p95": percentile(lat, 95),
+                    "p99": percentile(lat, 99), "max": lat[-1] if lat else None,
+                },
+            }

@@ -1,0 +1,91 @@
+"""Pacing shared by all workers of a job: Retry-After sleeps, job-level backoff and a client-side rate limit."""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import threading
+import time
+from collections.abc import Callable
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date (RFC 9110 §10.2.3)."""
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def backoff_delay(attempt: int, *, base: float = 0.05, cap: float = 5.0, rng: random.Random | None = None) -> float:
+    """Exponential backoff with full jitter (AWS architecture blog): uniform(0, min(cap, base * 2**attempt))."""
+    r = rng or random
+    return r.uniform(0, min(cap, base * (2 ** max(0, attempt - 1))))
+
+
+class Gate:
+    """Holds every worker until `not_before` (Retry-After or job backoff) and meters a token bucket.
+
+    One gate per job (per webhook host): a Retry-After from Ansira stops all of the job's requests, not just the
+    worker that saw it.
+    """
+
+    def __init__(self, *, rate: float | None = None, burst: int | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._cond = threading.Condition()
+        self._not_before = 0.0
+        self._rate = rate if rate and rate > 0 else None
+        self._burst = float(burst or (max(1, int(rate)) if rate else 1))
+        self._tokens = self._burst
+        self._last = clock()
+        self._closed = False
+
+    def hold_until(self, not_before: float) -> None:
+        """Push the gate's opening time forward (never backward)."""
+        with self._cond:
+            if not_before > self._not_before:
+                self._not_before = not_before
+
+    def hold_for(self, seconds: float) -> None:
+        self.hold_until(self._clock() + seconds)
+
+    @property
+    def not_before(self) -> float:
+        return self._not_before
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+    def wait(self, stop: threading.Event | None = None) -> bool:
+        """Block until a request may go out; False when the gate was closed or `stop` set meanwhile."""
+        with self._cond:
+            while True:
+                if self._closed or (stop is not None and stop.is_set()):
+                    return False
+                now = self._clock()
+                if now < self._not_before:
+                    self._cond.wait(min(self._not_before - now, 0.25))
+                    continue
+                if self._rate is None:
+                    return True
+                self._tokens = min(self._burst, self._tokens + (now - self._last) * self._rate)
+                self._last = now
+                if self._tokens >= 1.0:
+                    self._tokens -= 1.0
+                    return True
+                self._cond.wait(min((1.0 - self._tokens) / self._rate, 0.25))

@@ -1,0 +1,180 @@
+"""Scenario checks: each returns pass/fail with a reason that shows expected vs actual and a few offenders."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.scenario import model as m
+from harness.scenario.state import RunState
+from mock_lytics import filterql
+
+SHOW = 5
+RETRY_AFTER_GRACE_S = 0.05
+
+
+@dataclass
+class CheckResult:
+    name: str
+    ok: bool
+    reason: str
+    details: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "ok": self.ok, "reason": self.reason, "details": self.details}
+
+
+def _bound(name: str, label: str, bound: m.Bound, actual: float | None, details: list[str] | None = None
+           ) -> CheckResult:
+    ok = bound.holds(actual)
+    shown = "no samples" if actual is None else (f"{actual:g}" if isinstance(actual, float) else str(actual))
+    return CheckResult(name, ok, f"{label}: expected {bound.describe()}, actual {shown}", details or [])
+
+
+def _email(profile: dict[str, Any]) -> str | None:
+    v = profile.get("email")
+    if isinstance(v, list):
+        v = v[-1] if v else None
+    return v.strip().lower() if isinstance(v, str) and v.strip() else None
+
+
+def check_profiles(c: m.ProfilesCheck, st: RunState) -> CheckResult:
+    where, expect = filterql.parse_condition(c.where), filterql.parse_condition(c.expect)
+    subject = [p for p in st.profiles if filterql.evaluate(where, p)]
+    good = [p for p in subject if filterql.evaluate(expect, p)]
+    bad = [p for p in subject if not filterql.evaluate(expect, p)]
+    name = c.name or f"profiles {c.quantifier}: {c.expect}"
+    label = f"of {len(subject)} profiles where {c.where}, {len(good)} match {c.expect}"
+    if c.quantifier == "all":
+        ok, offenders = not bad, bad
+    elif c.quantifier == "none":
+        ok, offenders = not good, good
+    else:
+        ok, offenders = bool(good), []
+    expected = {"all": f"all {len(subject)}", "none": "none", "some": "at least one"}[c.quantifier]
+    details = [f"offending profile: {_brief(p)}" for p in offenders[:SHOW]]
+    if len(offenders) > SHOW:
+        details.append(f"... and {len(offenders) - SHOW} more")
+    return CheckResult(name, ok, f"{label}; expected {expected}", details)
+
+
+def check_audience_size(c: m.AudienceSize, st: RunState) -> CheckResult:
+    return _bound(c.name or f"audience {c.segment} size", f"audience {c.segment} size", c.size,
+                  st.segment_sizes.get(c.segment))
+
+
+def _calls(st: RunState, operation: str) -> list[dict[str, Any]]:
+    return [e for e in st.journal if e.get("operation") == operation]
+
+
+def check_ansira_calls(c: m.AnsiraCalls, st: RunState) -> CheckResult:
+    name = c.name or f"Ansira {c.operation} calls"
+    calls = _calls(st, c.operation)
+    results: list[CheckResult] = []
+    if c.total is not None:
+        results.append(_bound(name, f"{c.operation} calls", c.total, len(calls)))
+    for status, bound in c.status.items():
+        n = sum(1 for e in calls if str(e.get("status")) == status)
+        results.append(_bound(name, f"{c.operation} calls with HTTP {status}", bound, n))
+    if c.per_user is not None:
+        per_email = Counter(e.get("email") for e in calls if e.get("email"))
+        flt = filterql.parse_condition(c.users)
+        emails = {e for p in st.profiles if filterql.evaluate(flt, p) and (e := _email(p))}
+        off = [f"{e}: {per_email.get(e, 0)} calls" for e in sorted(emails) if not c.per_user.holds(per_email.get(e, 0))]
+        results.append(CheckResult(
+            name, (not off and bool(emails)) or (not emails and c.per_user.holds(0)),
+            f"calls per user ({len(emails)} users where {c.users}): expected {c.per_user.describe()} each, "
+            f"{len(off)} users off", [*off[:SHOW], *([f"... and {len(off) - SHOW} more"] if len(off) > SHOW else [])]))
+    if not results:
+        return CheckResult(name, False, "nothing to check: give total, status or per_user")
+    failed = [r for r in results if not r.ok]
+    pick = failed or results
+    return CheckResult(name, not failed, "; ".join(r.reason for r in pick), [d for r in pick for d in r.details])
+
+
+def check_no_duplicates(c: m.NoDuplicateCalls, st: RunState) -> CheckResult:
+    ok_calls = Counter(e.get("email") for e in _calls(st, c.operation)
+                       if e.get("email") and 200 <= int(e.get("status", 0)) < 300)
+    dup = {e: n for e, n in ok_calls.items() if n > 1}
+    return CheckResult(c.name or "no duplicate successful calls", not dup,
+                       f"users answered successfully more than once: expected 0, actual {len(dup)}",
+                       [f"{e}: {n} successful calls" for e, n in list(dup.items())[:SHOW]])
+
+
+def check_token_fetches(c: m.TokenFetches, st: RunState) -> CheckResult:
+    n = sum(1 for e in _calls(st, "token") if 200 <= int(e.get("status", 0)) < 300)
+    return _bound(c.name or "token fetches", "tokens issued", c.count, n)
+
+
+def check_outcomes(c: m.Outcomes, st: RunState) -> CheckResult:
+    s = st.outcome_summary
+    results = []
+    for key in ("enriched", "omitted", "pending"):
+        bound = getattr(c, key)
+        if bound is not None:
+            results.append(_bound("", f"{key} users", bound, s.get(key, 0)))
+    reasons: dict[str, int] = defaultdict(int)
+    for reason, n in (s.get("omitted_reasons") or {}).items():
+        reasons[reason] += n
+    for prefix, bound in c.omitted_reasons.items():
+        n = sum(v for r, v in reasons.items() if r and r.startswith(prefix))
+        results.append(_bound("", f"omitted with reason {prefix!r}", bound, n))
+    failed = [r for r in results if not r.ok]
+    details = [f"omitted reasons seen: {dict(reasons)}"] if reasons else []
+    pending = [o for o in st.outcomes if o.get("status") == "pending"]
+    details += [f"pending user {o['user']}: {o.get('reason') or 'queued'}" for o in pending[:SHOW]]
+    return CheckResult(c.name or "outcomes", not failed, "; ".join(r.reason for r in failed or results), details)
+
+
+def check_retry_after(c: m.RetryAfterRespected, st: RunState) -> CheckResult:
+    windows: dict[Any, list[tuple[float, float, int]]] = defaultdict(list)
+    for e in st.journal:
+        ra = e.get("retry_after")
+        if ra:
+            end_of_response = float(e["ts"]) + float(e.get("duration_ms") or 0) / 1000.0
+            windows[e.get("client_id")].append((end_of_response + RETRY_AFTER_GRACE_S, end_of_response + ra,
+                                                int(e["seq"])))
+    violations = []
+    for e in st.journal:
+        if e.get("operation") == "token":
+            continue
+        for lo, hi, seq in windows.get(e.get("client_id"), ()):
+            if lo < float(e["ts"]) < hi - 0.01:
+                violations.append(f"request #{e['seq']} at +{float(e['ts']) - lo:.3f}s inside the Retry-After "
+                                  f"window opened by #{seq} ({hi - lo:.3f}s long)")
+                break
+    n_windows = sum(len(v) for v in windows.values())
+    return CheckResult(c.name or "Retry-After respected", not violations,
+                       f"requests inside {n_windows} Retry-After windows: expected 0, actual {len(violations)}",
+                       violations[:SHOW])
+
+
+def check_latency(c: m.Latency, st: RunState) -> CheckResult:
+    lat = st.outcome_summary.get("latency_ms") or {}
+    results = [_bound("", f"enrich latency {q}", b, lat.get(q.removesuffix("_ms")))
+               for q, b in (("p50_ms", c.p50_ms), ("p95_ms", c.p95_ms), ("p99_ms", c.p99_ms)) if b is not None]
+    failed = [r for r in results if not r.ok]
+    return CheckResult(c.name or "enrich latency", bool(results) and not failed,
+                       "; ".join(r.reason for r in failed or results) or "no percentile given")
+
+
+def check_duration(c: m.Duration, st: RunState) -> CheckResult:
+    return _bound(c.name or "run duration", "run duration (s)", c.seconds, round(st.duration_s, 3))
+
+
+CHECKS: dict[type, Callable[[Any, RunState], CheckResult]] = {
+    m.ProfilesCheck: check_profiles, m.AudienceSize: check_audience_size, m.AnsiraCalls: check_ansira_calls,
+    m.NoDuplicateCalls: check_no_duplicates, m.TokenFetches: check_token_fetches, m.Outcomes: check_outcomes,
+    m.RetryAfterRespected: check_retry_after, m.Latency: check_latency, m.Duration: check_duration,
+}
+
+
+def run_check(c: Any, st: RunState) -> CheckResult:
+    return CHECKS[type(c)](c, st)
+
+
+def _brief(p: dict[str, Any]) -> str:
+    keep = {k: p[k] for k in ("_id", "email", "ansira_uuid", "user_id") if k in p}
+    return str(keep)

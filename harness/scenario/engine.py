@@ -1,0 +1,282 @@
+"""Drive one scenario end to end: start the stack, configure Lytics over HTTP, run the steps, run the checks."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from harness.errors import ConfigError, ScenarioError
+from harness.http import ServiceSession, lytics_session
+from harness.redact import REDACTOR
+from harness.runner import RunnerOptions
+from harness.scenario import loader
+from harness.scenario import model as m
+from harness.scenario.checks import CheckResult, run_check
+from harness.scenario.profiles import all_profiles
+from harness.scenario.state import RunState, page_profiles, read_journal
+from harness.stack import Stack
+
+log = logging.getLogger("harness.scenario")
+_PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
+
+
+@dataclass
+class ScenarioResult:
+    name: str
+    file: str | None
+    description: str
+    checks: list[CheckResult] = field(default_factory=list)
+    duration_s: float = 0.0
+    summary: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and all(c.ok for c in self.checks)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "file": self.file, "ok": self.ok, "description": self.description,
+                "duration_s": round(self.duration_s, 3), "error": self.error, "summary": self.summary,
+                "checks": [c.to_dict() for c in self.checks]}
+
+
+def load(path: str | Path) -> m.Scenario:
+    return m.validate(loader.render(path), file=str(path))
+
+
+class ScenarioRun:
+    def __init__(self, scenario: m.Scenario, *, file: str | None = None,
+                 progress: Callable[[str], None] | None = None) -> None:
+        self.sc = scenario
+        self.file = file
+        self.progress = progress or (lambda _msg: None)
+        self.ids: dict[str, dict[str, str]] = {"segment": {}, "template": {}, "auth": {}, "job": {}}
+
+    # -- entry point ----------------------------------------------------------------------------------------
+    def execute(self) -> ScenarioResult:
+        result = ScenarioResult(self.sc.name, self.file, self.sc.description)
+        try:
+            options = RunnerOptions(**self.sc.runner)
+        except TypeError as exc:
+            raise ScenarioError(f"runner: {exc}", file=self.file, path="runner") from None
+        started = time.monotonic()
+        stack = Stack(seed=self.sc.seed, ansira_behaviour=self.sc.ansira, runner_options=options)
+        try:
+            stack.start()
+        except Exception as exc:
+            raise ScenarioError(f"the stack did not start: {REDACTOR(exc)}", file=self.file, path="ansira") from None
+        self.stack = stack
+        self.vars = stack.ready_info()
+        self.lytics = lytics_session(self.vars["lytics_url"], stack.api_key, admin_key=stack.admin_key)
+        self.ansira = ServiceSession(self.vars["ansira_url"], headers={"X-Admin-Key": stack.admin_key})
+        try:
+            self.progress("configuring Lytics")
+            self._setup()
+            try:
+                for i, step in enumerate(self.sc.steps):
+                    self.progress(f"step {i + 1}/{len(self.sc.steps)}: {step.action}")
+                    self._step(step, f"steps[{i}]")
+            except _Timeout as exc:
+                result.error = str(exc)
+            result.duration_s = time.monotonic() - started
+            self.progress("collecting results")
+            state = self._state(result.duration_s)
+            result.summary = {"profiles": len(state.profiles), "segments": state.segment_sizes,
+                              "ansira": state.journal_summary, "outcomes": state.outcome_summary}
+            result.checks = [run_check(c, state) for c in self.sc.checks]
+        finally:
+            self.lytics.close()
+            self.ansira.close()
+            stack.stop()
+        return result
+
+    # -- set-up ---------------------------------------------------------------------------------------------
+    def _subst(self, value: Any) -> Any:
+        if isinstance(value, str):
+            def rep(mt: re.Match[str]) -> str:
+                key = mt.group(1)
+                if key not in self.vars:
+                    raise ScenarioError(f"unknown placeholder {{{{{key}}}}}; known: {', '.join(sorted(self.vars))}",
+                                        file=self.file)
+                return str(self.vars[key])
+            return _PLACEHOLDER.sub(rep, value)
+        if isinstance(value, list):
+            return [self._subst(v) for v in value]
+        if isinstance(value, dict):
+            return {k: self._subst(v) for k, v in value.items()}
+        return value
+
+    def _api(self, method: str, path: str, where: str, **kwargs: Any) -> Any:
+        resp = self.lytics.request(method, path, **kwargs)
+        if resp.status_code >= 400:
+            try:
+                msg = resp.json().get("message")
+            except ValueError:
+                msg = resp.text[:300]
+            raise ScenarioError(f"Lytics refused it (HTTP {resp.status_code}): {REDACTOR(msg)}", file=self.file,
+                                path=where)
+        return resp.json().get("data") if resp.content else None
+
+    def _setup(self) -> None:
+        ly = self.sc.lytics
+        for i, f in enumerate(ly.fields):
+            self._api("POST", "/v2/schema/user/field", f"lytics.fields[{i}]", json=f.model_dump(exclude_none=True))
+        for i, mp in enumerate(ly.mappings):
+            self._api("POST", "/v2/schema/user/mapping", f"lytics.mappings[{i}]", json=mp.model_dump(exclude_none=True))
+        if ly.fields or ly.mappings:
+            self._api("POST", "/v2/schema/user/publish", "lytics", json={"tag": self.sc.name})
+        for i, q in enumerate(ly.queries):
+            self._api("POST", "/api/query", f"lytics.queries[{i}]", data=q.encode(),
+                      headers={"Content-Type": "text/plain"})
+        for i, s in enumerate(ly.segments):
+            body = {"segment_ql": s.ql, "name": s.name, "slug_name": s.slug, "description": s.description}
+            seg = self._api("POST", "/api/segment", f"lytics.segments[{i}].ql",
+                            json={k: v for k, v in body.items() if v is not None})
+            self.ids["segment"][seg["slug_name"]] = seg["id"]
+        for i, t in enumerate(ly.templates):
+            params = {"name": t.name, "type": t.type, **({"description": t.description} if t.description else {})}
+            tpl = self._api("POST", "/v2/template", f"lytics.templates[{i}].source", params=params,
+                            data=t.source.encode(), headers={"Content-Type": "text/plain"})
+            self.ids["template"][t.name] = tpl["id"]
+        for i, a in enumerate(ly.auths):
+            body = {"label": a.label, "description": a.description, "config": self._subst(a.config)}
+            auth = self._api("POST", f"/v2/auth/{a.type}", f"lytics.auths[{i}]", json=body)
+            self.ids["auth"][a.label] = auth["id"]
+
+    def _resolve(self, kind: str, ref: str, where: str) -> str:
+        table = self.ids[kind]
+        if ref in table:
+            return table[ref]
+        if ref in table.values():
+            return ref
+        raise ScenarioError(f"unknown {kind} {ref!r}; defined: {', '.join(sorted(table)) or 'none'}",
+                            file=self.file, path=where)
+
+    def _create_job(self, i: int, job: m.Job) -> None:
+        where = f"lytics.jobs[{i}]"
+        cfg = self._subst(dict(job.config))
+        if "segment_ids" in cfg:
+            cfg["segment_ids"] = [self._resolve("segment", s, f"{where}.config.segment_ids")
+                                  for s in cfg["segment_ids"]]
+        if cfg.get("template_id"):
+            cfg["template_id"] = self._resolve("template", cfg["template_id"], f"{where}.config.template_id")
+        body = {"name": job.name, "description": job.description, "workflow": job.workflow,
+                "auth_ids": [self._resolve("auth", a, f"{where}.auths") for a in job.auths], "config": cfg}
+        params = {} if job.run_job else {"run_job": "false"}
+        created = self._api("POST", f"/v2/job/{job.workflow}", where, json=body, params=params)
+        self.ids["job"][job.name] = created["id"]
+
+    # -- steps ----------------------------------------------------------------------------------------------
+    def _step(self, step: m.Step, where: str) -> None:
+        action = step.action
+        if action == "create_profiles":
+            self._collect_profiles()
+        elif action == "collect":
+            c = step.collect or {}
+            events = c.get("events")
+            if not isinstance(events, list) or not isinstance(c.get("stream"), str):
+                raise ScenarioError("collect takes {stream: str, events: [..]}", file=self.file, path=where)
+            self._api("POST", f"/collect/json/{c['stream']}", where, json=events)
+        elif action == "create_jobs":
+            names = [j.name for j in self.sc.lytics.jobs] if step.create_jobs == "all" else step.create_jobs
+            for i, job in enumerate(self.sc.lytics.jobs):
+                if job.name in (names or []):
+                    self._create_job(i, job)
+        elif action in ("pause_job", "resume_job"):
+            ref = step.pause_job or step.resume_job or ""
+            job_id = self._resolve("job", ref, where)
+            self._api("POST", f"/v2/job/{job_id}/{action.split('_')[0]}", where)
+        elif action == "ansira_behaviour":
+            resp = self.ansira.patch("/__admin/behaviour", json=step.ansira_behaviour)
+            if resp.status_code >= 400:
+                raise ScenarioError(f"mock Ansira refused the behaviour: {resp.text[:300]}", file=self.file, path=where)
+        elif action == "revoke_tokens":
+            body = {} if step.revoke_tokens == "all" else {"client_id": step.revoke_tokens}
+            self.ansira.post("/__admin/tokens/revoke", json=body).raise_for_status()
+        elif action == "wait_until":
+            assert step.wait_until is not None
+            self._wait(step.wait_until, where)
+        elif action == "sleep_s":
+            time.sleep(float(step.sleep_s or 0))  # a scenario's own timed step, not a readiness wait
+
+    def _collect_profiles(self) -> None:
+        spec = self.sc.profiles
+        batch: list[dict[str, Any]] = []
+        for p in all_profiles(spec, self.sc.seed):
+            batch.append(p)
+            if len(batch) >= spec.batch_size:
+                self._api("POST", f"/collect/json/{spec.stream}", "profiles", json=batch)
+                batch = []
+        if batch:
+            self._api("POST", f"/collect/json/{spec.stream}", "profiles", json=batch)
+
+    def _last_seq(self) -> int:
+        body = self.lytics.get("/__admin/feed", params={"after": 10**15, "wait": 0, "limit": 1}).json()
+        return int(body["data"]["last_seq"])
+
+    def _segment_size(self, slug: str) -> int:
+        seg_id = self.ids["segment"].get(slug, slug)
+        body = self.lytics.get(f"/api/segment/{seg_id}/scan", params={"limit": 1}).json()
+        return int(body.get("total") or 0)
+
+    def _wait(self, w: m.WaitUntil, where: str) -> None:
+        runner = self.stack.runner
+        deadline = time.monotonic() + w.timeout_s
+        stable = 0
+        while True:
+            done = True
+            if w.idle and runner is not None:
+                done = runner.caught_up_to(self._last_seq()) and runner.idle()
+            if done and w.audience_empty:
+                done = self._segment_size(w.audience_empty) == 0
+            stable = stable + 1 if done else 0
+            if stable >= 3:
+                return
+            if time.monotonic() > deadline:
+                raise _Timeout(f"{where}: condition not reached within {w.timeout_s:g}s "
+                               f"(idle={w.idle}, audience_empty={w.audience_empty})")
+            time.sleep(0.02)
+
+    # -- results --------------------------------------------------------------------------------------------
+    def _state(self, duration: float) -> RunState:
+        runner = self.stack.runner
+        outcomes: list[dict[str, Any]] = []
+        merged: dict[str, Any] = {"users": 0, "enriched": 0, "omitted": 0, "pending": 0, "omitted_reasons": {},
+                                  "latency_ms": {}}
+        if runner is not None:
+            for log_ in runner.outcomes.values():
+                outcomes.extend(log_.snapshot())
+            if len(runner.outcomes) == 1:
+                merged = next(iter(runner.outcomes.values())).summary()
+            else:
+                for log_ in runner.outcomes.values():
+                    s = log_.summary()
+                    for k in ("users", "enriched", "omitted", "pending"):
+                        merged[k] += s[k]
+                    for r, n in s["omitted_reasons"].items():
+                        merged["omitted_reasons"][r] = merged["omitted_reasons"].get(r, 0) + n
+        try:
+            summary = self.ansira.get("/__admin/journal/summary").json()
+        except (requests.RequestException, ValueError):
+            summary = {}
+        return RunState(
+            profiles=list(page_profiles(self.lytics)),
+            segment_sizes={slug: self._segment_size(slug) for slug in self.ids["segment"]},
+            journal=read_journal(self.ansira), journal_summary=summary.get("data", summary),
+            outcomes=outcomes, outcome_summary=merged, duration_s=duration,
+            runner_errors=list(runner.errors) if runner else [])
+
+
+class _Timeout(ConfigError):
+    """A wait_until step ran out of time: reported as a failed run, not a bad scenario."""
+
+
+def run_file(path: str | Path, *, progress: Callable[[str], None] | None = None) -> ScenarioResult:
+    return ScenarioRun(load(path), file=str(path), progress=progress).execute()

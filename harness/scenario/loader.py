@@ -1,0 +1,52 @@
+"""Render a scenario file (jsonnet or JSON) with imports confined to the scenarios folder."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import _gojsonnet
+
+from harness.errors import ScenarioError
+
+_POS_RE = re.compile(r"(?P<file>[^\s:]+\.(?:jsonnet|libsonnet|json)):(?P<line>\d+):(?P<col>\d+)")
+
+
+def scenario_root(path: Path) -> Path:
+    """The folder imports may reach: the nearest ancestor named `scenarios`, else the file's own folder."""
+    for parent in path.resolve().parents:
+        if parent.name == "scenarios":
+            return parent
+    return path.resolve().parent
+
+
+def render(path: str | Path, *, ext_vars: dict[str, str] | None = None) -> dict[str, Any]:
+    p = Path(path)
+    if not p.is_file():
+        raise ScenarioError(f"no such scenario file (expected a .jsonnet or .json file at {p})", file=str(p))
+    root = scenario_root(p)
+    text = p.read_text(encoding="utf-8")
+
+    def importer(base: str, rel: str) -> tuple[str, bytes]:
+        target = (Path(base or p.parent) / rel).resolve()
+        if not target.is_relative_to(root):
+            raise RuntimeError(f"import {rel!r} refused: scenarios may import only files under {root}")
+        if not target.is_file():
+            raise RuntimeError(f"import {rel!r}: no such file under {root}")
+        return str(target), target.read_bytes()
+
+    try:
+        out = _gojsonnet.evaluate_snippet(str(p), text, import_callback=importer, ext_vars=ext_vars or {},
+                                          max_stack=500)
+    except RuntimeError as exc:
+        msg = str(exc).strip()
+        first = msg.splitlines()[0] if msg else "jsonnet error"
+        m = _POS_RE.search(msg)
+        where = f" (at {m.group('file')}:{m.group('line')}:{m.group('col')})" if m else ""
+        raise ScenarioError(f"jsonnet: {first}{where}", file=str(p)) from None
+    doc = json.loads(out)
+    if not isinstance(doc, dict):
+        raise ScenarioError(f"expected the scenario to be an object, found {type(doc).__name__}", file=str(p))
+    return doc

@@ -1,0 +1,264 @@
+"""The scenario schema. Unknown keys are errors: a typo must never be silently ignored."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from harness.errors import ScenarioError
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Bound(Strict):
+    """A numeric expectation: any of equals / min / max (inclusive)."""
+
+    equals: float | None = None
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _some(self) -> Bound:
+        if self.equals is None and self.min is None and self.max is None:
+            raise ValueError("give at least one of equals, min, max")
+        return self
+
+    def holds(self, value: float | None) -> bool:
+        if value is None:
+            return False
+        if self.equals is not None and value != self.equals:
+            return False
+        if self.min is not None and value < self.min:
+            return False
+        return not (self.max is not None and value > self.max)
+
+    def describe(self) -> str:
+        if self.equals is not None:
+            return f"== {_num(self.equals)}"
+        parts = []
+        if self.min is not None:
+            parts.append(f">= {_num(self.min)}")
+        if self.max is not None:
+            parts.append(f"<= {_num(self.max)}")
+        return " and ".join(parts)
+
+
+def _num(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() else f"{v:g}"
+
+
+# -- Lytics set-up ------------------------------------------------------------------------------------------
+class Field_(Strict):
+    id: str
+    type: str = "string"
+    is_identifier: bool = False
+    mergeop: str | None = None
+    shortdesc: str | None = None
+    is_pii: bool = False
+
+
+class Mapping_(Strict):
+    field: str
+    stream: str
+    expr: str
+    guard_expr: str | None = None
+
+
+class Segment(Strict):
+    ql: str
+    name: str | None = None
+    slug: str | None = None
+    description: str | None = None
+
+
+class Template(Strict):
+    name: str
+    type: Literal["jsonnet", "handlebars", "js1"] = "jsonnet"
+    source: str
+    description: str | None = None
+
+
+class Auth(Strict):
+    label: str
+    type: Literal["webhook-oauth2-client-credentials"] = "webhook-oauth2-client-credentials"
+    description: str | None = None
+    config: dict[str, Any]
+
+
+class Job(Strict):
+    name: str
+    workflow: Literal["webhook_enrichment"] = "webhook_enrichment"
+    description: str | None = None
+    auths: list[str] = Field(default_factory=list, description="auth labels, resolved to auth_ids")
+    config: dict[str, Any]
+    run_job: bool = True
+
+
+class Lytics(Strict):
+    fields: list[Field_] = Field(default_factory=list)
+    mappings: list[Mapping_] = Field(default_factory=list)
+    queries: list[str] = Field(default_factory=list)
+    segments: list[Segment] = Field(default_factory=list)
+    templates: list[Template] = Field(default_factory=list)
+    auths: list[Auth] = Field(default_factory=list)
+    jobs: list[Job] = Field(default_factory=list)
+
+
+# -- profiles -----------------------------------------------------------------------------------------------
+class Generate(Strict):
+    count: int = Field(ge=0, le=1_000_000)
+    seed: int | None = None
+    missing_email: float = Field(0.0, ge=0, le=1)
+    bad_email: float = Field(0.0, ge=0, le=1)
+    duplicate_email: float = Field(0.0, ge=0, le=1)
+    uppercase_email: float = Field(0.0, ge=0, le=1)
+    unicode_names: float = Field(0.0, ge=0, le=1)
+    known_to_ansira: float = Field(0.0, ge=0, le=1, description="share of emails Ansira already knows")
+    extra: dict[str, Any] = Field(default_factory=dict, description="constant fields added to every profile")
+
+
+class Profiles(Strict):
+    stream: str = "web"
+    explicit: list[dict[str, Any]] = Field(default_factory=list)
+    generate: Generate | None = None
+    batch_size: int = Field(200, ge=1, le=5000)
+
+
+# -- steps --------------------------------------------------------------------------------------------------
+class WaitUntil(Strict):
+    idle: bool = True
+    audience_empty: str | None = None
+    timeout_s: float = Field(30.0, gt=0, le=3600)
+
+
+class Step(Strict):
+    """Exactly one action per step."""
+
+    create_profiles: Literal["all"] | None = None
+    collect: dict[str, Any] | None = None
+    create_jobs: Literal["all"] | list[str] | None = None
+    pause_job: str | None = None
+    resume_job: str | None = None
+    ansira_behaviour: dict[str, Any] | None = None
+    revoke_tokens: str | None = None
+    wait_until: WaitUntil | None = None
+    sleep_s: float | None = Field(None, gt=0, le=600)
+
+    @model_validator(mode="after")
+    def _one(self) -> Step:
+        set_ = [k for k, v in self.__dict__.items() if v is not None]
+        if len(set_) != 1:
+            raise ValueError(f"a step takes exactly one action, found {set_ or 'none'}")
+        return self
+
+    @property
+    def action(self) -> str:
+        return next(k for k, v in self.__dict__.items() if v is not None)
+
+
+# -- checks -------------------------------------------------------------------------------------------------
+class CheckBase(Strict):
+    name: str | None = None
+
+
+class ProfilesCheck(CheckBase):
+    kind: Literal["profiles"]
+    where: str = "*"
+    expect: str
+    quantifier: Literal["all", "none", "some"] = "all"
+
+
+class AudienceSize(CheckBase):
+    kind: Literal["audience_size"]
+    segment: str
+    size: Bound
+
+
+class AnsiraCalls(CheckBase):
+    kind: Literal["ansira_calls"]
+    operation: str = "create_user"
+    total: Bound | None = None
+    per_user: Bound | None = None
+    users: str = Field("FILTER EXISTS email", description="FilterQL: which profiles per_user applies to")
+    status: dict[str, Bound] = Field(default_factory=dict)
+
+
+class NoDuplicateCalls(CheckBase):
+    kind: Literal["no_duplicate_calls"]
+    operation: str = "create_user"
+
+
+class TokenFetches(CheckBase):
+    kind: Literal["token_fetches"]
+    count: Bound
+
+
+class Outcomes(CheckBase):
+    kind: Literal["outcomes"]
+    enriched: Bound | None = None
+    omitted: Bound | None = None
+    pending: Bound | None = Field(default_factory=lambda: Bound(equals=0))
+    omitted_reasons: dict[str, Bound] = Field(default_factory=dict)
+
+
+class RetryAfterRespected(CheckBase):
+    kind: Literal["retry_after_respected"]
+
+
+class Latency(CheckBase):
+    kind: Literal["enrich_latency"]
+    p50_ms: Bound | None = None
+    p95_ms: Bound | None = None
+    p99_ms: Bound | None = None
+
+
+class Duration(CheckBase):
+    kind: Literal["duration"]
+    seconds: Bound
+
+
+Check = Annotated[
+    ProfilesCheck | AudienceSize | AnsiraCalls | NoDuplicateCalls | TokenFetches | Outcomes | RetryAfterRespected
+    | Latency | Duration,
+    Field(discriminator="kind"),
+]
+
+
+class Scenario(Strict):
+    name: str
+    description: str = ""
+    seed: int = 0
+    ansira: dict[str, Any] = Field(default_factory=dict, description="mock Ansira behaviour document")
+    runner: dict[str, Any] = Field(default_factory=dict, description="RunnerOptions overrides")
+    lytics: Lytics = Field(default_factory=Lytics)
+    profiles: Profiles = Field(default_factory=Profiles)
+    steps: list[Step] = Field(default_factory=lambda: [
+        Step(create_profiles="all"), Step(create_jobs="all"), Step(wait_until=WaitUntil())])
+    checks: list[Check] = Field(default_factory=list)
+
+
+def validate(doc: dict[str, Any], *, file: str | None = None) -> Scenario:
+    try:
+        return Scenario.model_validate(doc)
+    except ValidationError as exc:
+        raise ScenarioError(format_errors(exc), file=file) from None
+
+
+def format_errors(exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors():
+        path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"]).lstrip(".") or "$"
+        found = err.get("input")
+        if err["type"] == "extra_forbidden":
+            lines.append(f"{path}: unknown key (not part of the scenario schema)")
+        elif err["type"] == "missing":
+            lines.append(f"{path}: required key is missing")
+        else:
+            shown = repr(found)
+            if len(shown) > 80:
+                shown = shown[:77] + "..."
+            lines.append(f"{path}: {err['msg']}; found {shown}")
+    return "invalid scenario:\n  " + "\n  ".join(lines)

@@ -1,0 +1,72 @@
+"""Reports of scenario runs: a text table for people, JSON for machines, JUnit XML for CI dashboards."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from rich.console import Console
+from rich.table import Table
+
+from harness.redact import REDACTOR
+from harness.scenario.engine import ScenarioResult
+
+
+def text(results: Sequence[ScenarioResult], out: TextIO) -> None:
+    console = Console(file=out, highlight=False, soft_wrap=True)
+    for r in results:
+        verdict = "[green]PASS[/]" if r.ok else "[red]FAIL[/]"
+        console.print(f"{verdict} [bold]{r.name}[/] ({r.file}) in {r.duration_s:.2f}s")
+        if r.description:
+            console.print(f"  {r.description}")
+        if r.error:
+            console.print(f"  [red]error:[/] {REDACTOR(r.error)}")
+        table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+        table.add_column("", width=4)
+        table.add_column("check")
+        table.add_column("result")
+        for c in r.checks:
+            table.add_row("[green]ok[/]" if c.ok else "[red]FAIL[/]", c.name, REDACTOR(c.reason))
+            if not c.ok:
+                for d in c.details:
+                    table.add_row("", "", f"  - {REDACTOR(d)}")
+        console.print(table)
+        s = r.summary.get("outcomes") or {}
+        if s:
+            lat = s.get("latency_ms") or {}
+            console.print(
+                f"  users: {s.get('enriched', 0)} enriched, {s.get('omitted', 0)} omitted, {s.get('pending', 0)} "
+                f"pending; Ansira calls: {(r.summary.get('ansira') or {}).get('total', '?')}; "
+                f"latency p50/p99: {_ms(lat.get('p50'))}/{_ms(lat.get('p99'))}")
+    passed = sum(1 for r in results if r.ok)
+    console.print(f"{passed} passed, {len(results) - passed} failed")
+
+
+def _ms(v: float | None) -> str:
+    return "-" if v is None else f"{v:.0f} ms"
+
+
+def as_json(results: Sequence[ScenarioResult]) -> str:
+    doc: dict[str, Any] = {"passed": sum(r.ok for r in results), "failed": sum(not r.ok for r in results),
+                           "scenarios": [r.to_dict() for r in results]}
+    return REDACTOR(json.dumps(doc, indent=2, default=str))
+
+
+def junit(results: Sequence[ScenarioResult]) -> str:
+    suites = ET.Element("testsuites")
+    for r in results:
+        cases = r.checks or []
+        suite = ET.SubElement(suites, "testsuite", name=r.name, tests=str(max(1, len(cases))),
+                              failures=str(sum(not c.ok for c in cases)), errors="1" if r.error else "0",
+                              time=f"{r.duration_s:.3f}")
+        if r.error:
+            case = ET.SubElement(suite, "testcase", classname=r.name, name="run")
+            ET.SubElement(case, "error", message=REDACTOR(r.error)).text = REDACTOR(r.error)
+        for c in cases:
+            case = ET.SubElement(suite, "testcase", classname=r.name, name=c.name)
+            if not c.ok:
+                body = "\n".join([c.reason, *c.details])
+                ET.SubElement(case, "failure", message=REDACTOR(c.reason)).text = REDACTOR(body)
+    return ET.tostring(suites, encoding="unicode", xml_declaration=True)

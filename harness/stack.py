@@ -1,0 +1,96 @@
+"""The whole simulated path on one machine: mock Ansira, mock Lytics and the runner, on loopback."""
+
+from __future__ import annotations
+
+import copy
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.redact import REDACTOR
+from harness.runner import Runner, RunnerOptions
+from harness.servers import ServerThread
+
+DEFAULT_CLIENT_ID = "lytics-sim"
+DEFAULT_SOURCE_CODE = "LYTICS_SIM"
+
+
+def prepare_behaviour(doc: dict[str, Any] | None, seed: int) -> dict[str, Any]:
+    """Fill the Ansira behaviour with a seed, a default client and generated secrets where none are given."""
+    beh = copy.deepcopy(doc or {})
+    beh.setdefault("seed", seed)
+    clients = beh.setdefault("clients", [{"client_id": DEFAULT_CLIENT_ID}])
+    if not clients:
+        clients.append({"client_id": DEFAULT_CLIENT_ID})
+    for c in clients:
+        c.setdefault("client_secret", secrets.token_urlsafe(24))
+        REDACTOR.add(c["client_secret"])
+    beh.setdefault("source_codes", [DEFAULT_SOURCE_CODE])
+    return beh
+
+
+@dataclass
+class Stack:
+    seed: int = 0
+    ansira_behaviour: dict[str, Any] | None = None
+    runner_options: RunnerOptions = field(default_factory=RunnerOptions)
+    start_runner: bool = True
+    lytics_port: int = 0
+    ansira_port: int = 0
+    host: str = "127.0.0.1"
+
+    def __post_init__(self) -> None:
+        self.api_key = "lk_" + secrets.token_urlsafe(24)
+        self.admin_key = "adm_" + secrets.token_urlsafe(16)
+        REDACTOR.add(self.api_key, self.admin_key)
+        self.behaviour = prepare_behaviour(self.ansira_behaviour, self.seed)
+        self.ansira: ServerThread | None = None
+        self.lytics: ServerThread | None = None
+        self.runner: Runner | None = None
+
+    @property
+    def client(self) -> dict[str, Any]:
+        return self.behaviour["clients"][0]
+
+    def start(self) -> Stack:
+        from mock_ansira import create_app as ansira_app
+        from mock_lytics import create_app as lytics_app
+
+        self.ansira = ServerThread(ansira_app({"BEHAVIOUR": self.behaviour, "SEED": self.seed,
+                                               "ADMIN_KEY": self.admin_key}),
+                                   host=self.host, port=self.ansira_port, name="mock-ansira")
+        self.lytics = ServerThread(lytics_app({"API_KEY": self.api_key, "ADMIN_KEY": self.admin_key}),
+                                   host=self.host, port=self.lytics_port, name="mock-lytics")
+        self.ansira.start(ready_path="/__admin/health")
+        self.lytics.start(ready_path="/__admin/health")
+        if self.start_runner:
+            self.runner = Runner(self.lytics.url, self.api_key, admin_key=self.admin_key,
+                                 options=self.runner_options).start()
+        return self
+
+    def stop(self) -> None:
+        if self.runner is not None:
+            self.runner.stop()
+        for srv in (self.lytics, self.ansira):
+            if srv is not None:
+                srv.stop()
+
+    def __enter__(self) -> Stack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def ready_info(self) -> dict[str, Any]:
+        assert self.lytics is not None and self.ansira is not None
+        return {
+            "lytics_url": self.lytics.url,
+            "ansira_url": self.ansira.url,
+            "lytics_api_key": self.api_key,
+            "admin_key": self.admin_key,
+            "ansira_client_id": self.client["client_id"],
+            "ansira_client_secret": self.client["client_secret"],
+            "ansira_source_code": self.behaviour["source_codes"][0],
+            "ansira_token_url": self.ansira.url + "/service/oauth/v2/token",
+            "ansira_user_url": self.ansira.url + "/service/api/v2/user",
+        }
