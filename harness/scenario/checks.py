@@ -160,6 +160,12 @@ def check_latency(c: m.Latency, st: RunState) -> CheckResult:
                        "; ".join(r.reason for r in failed or results) or "no percentile given")
 
 
+def check_job_status(c: m.JobStatus, st: RunState) -> CheckResult:
+    actual = st.job_status.get(c.job)
+    return CheckResult(c.name or f"job {c.job} status", actual == c.status,
+                       f"job {c.job}: expected status {c.status}, actual {actual or 'not started'}")
+
+
 def check_duration(c: m.Duration, st: RunState) -> CheckResult:
     return _bound(c.name or "run duration", "run duration (s)", c.seconds, round(st.duration_s, 3))
 
@@ -168,6 +174,7 @@ CHECKS: dict[type, Callable[[Any, RunState], CheckResult]] = {
     m.ProfilesCheck: check_profiles, m.AudienceSize: check_audience_size, m.AnsiraCalls: check_ansira_calls,
     m.NoDuplicateCalls: check_no_duplicates, m.TokenFetches: check_token_fetches, m.Outcomes: check_outcomes,
     m.RetryAfterRespected: check_retry_after, m.Latency: check_latency, m.Duration: check_duration,
+    m.JobStatus: check_job_status,
 }
 
 

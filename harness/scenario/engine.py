@@ -21,7 +21,8 @@ from harness.scenario import model as m
 from harness.scenario.checks import CheckResult, run_check
 from harness.scenario.profiles import all_profiles
 from harness.scenario.state import RunState, page_profiles, read_journal
-from harness.stack import Stack
+from harness.stack import Stack, prepare_behaviour
+from mock_ansira.behaviour import BehaviourError, load_behaviour, merge_documents
 
 log = logging.getLogger("harness.scenario")
 _PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
@@ -48,7 +49,19 @@ class ScenarioResult:
 
 
 def load(path: str | Path) -> m.Scenario:
-    return m.validate(loader.render(path), file=str(path))
+    sc = m.validate(loader.render(path), file=str(path))
+    try:
+        load_behaviour(prepare_behaviour(sc.ansira, sc.seed))
+    except BehaviourError as exc:
+        raise ScenarioError("; ".join(f"ansira.{p.path.lstrip('$.')}: {p.message}" for p in exc.problems),
+                            file=str(path), path="ansira") from None
+    for i, st in enumerate(sc.steps):
+        if st.ansira_behaviour is not None:
+            try:
+                load_behaviour(merge_documents(prepare_behaviour(sc.ansira, sc.seed), st.ansira_behaviour))
+            except BehaviourError as exc:
+                raise ScenarioError(str(exc), file=str(path), path=f"steps[{i}].ansira_behaviour") from None
+    return sc
 
 
 class ScenarioRun:
@@ -236,6 +249,8 @@ class ScenarioRun:
                 done = runner.caught_up_to(self._last_seq()) and runner.idle()
             if done and w.audience_empty:
                 done = self._segment_size(w.audience_empty) == 0
+            if done and w.job_status:
+                done = self._job_status() == {**self._job_status(), **w.job_status}
             stable = stable + 1 if done else 0
             if stable >= 3:
                 return
@@ -243,6 +258,13 @@ class ScenarioRun:
                 raise _Timeout(f"{where}: condition not reached within {w.timeout_s:g}s "
                                f"(idle={w.idle}, audience_empty={w.audience_empty})")
             time.sleep(0.02)
+
+    def _job_status(self) -> dict[str, str]:
+        runner = self.stack.runner
+        if runner is None:
+            return {}
+        names = {v: k for k, v in self.ids["job"].items()}
+        return {names.get(job_id, job_id): job.status for job_id, job in runner.jobs.items()}
 
     # -- results --------------------------------------------------------------------------------------------
     def _state(self, duration: float) -> RunState:
@@ -271,7 +293,7 @@ class ScenarioRun:
             segment_sizes={slug: self._segment_size(slug) for slug in self.ids["segment"]},
             journal=read_journal(self.ansira), journal_summary=summary.get("data", summary),
             outcomes=outcomes, outcome_summary=merged, duration_s=duration,
-            runner_errors=list(runner.errors) if runner else [])
+            runner_errors=list(runner.errors) if runner else [], job_status=self._job_status())
 
 
 class _Timeout(ConfigError):

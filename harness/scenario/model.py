@@ -131,6 +131,7 @@ class Profiles(Strict):
 class WaitUntil(Strict):
     idle: bool = True
     audience_empty: str | None = None
+    job_status: dict[str, str] = Field(default_factory=dict, description="job name -> runner status to reach")
     timeout_s: float = Field(30.0, gt=0, le=3600)
 
 
@@ -215,6 +216,12 @@ class Latency(CheckBase):
     p99_ms: Bound | None = None
 
 
+class JobStatus(CheckBase):
+    kind: Literal["job_status"]
+    job: str
+    status: str
+
+
 class Duration(CheckBase):
     kind: Literal["duration"]
     seconds: Bound
@@ -222,7 +229,7 @@ class Duration(CheckBase):
 
 Check = Annotated[
     ProfilesCheck | AudienceSize | AnsiraCalls | NoDuplicateCalls | TokenFetches | Outcomes | RetryAfterRespected
-    | Latency | Duration,
+    | Latency | Duration | JobStatus,
     Field(discriminator="kind"),
 ]
 

@@ -19,6 +19,7 @@ class RunState:
     outcome_summary: dict[str, Any]
     duration_s: float
     runner_errors: list[str] = field(default_factory=list)
+    job_status: dict[str, str] = field(default_factory=dict)
 
 
 def page_profiles(lytics: ServiceSession, *, page: int = 1000) -> Iterator[dict[str, Any]]:

@@ -1,0 +1,43 @@
+"""`harness serve` comes up, writes its ready file, answers on every URL, and stops on SIGINT."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+
+def test_serve_ready_file_and_urls(tmp_path: Path) -> None:
+    ready = tmp_path / "ready.json"
+    proc = subprocess.Popen([sys.executable, "-m", "harness", "serve", "--ready-file", str(ready)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not ready.exists():  # the file appears atomically once every part answers
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            assert time.monotonic() < deadline, "ready file never appeared"
+            time.sleep(0.05)
+        info = json.loads(ready.read_text())
+        assert set(info) >= {"lytics_url", "ansira_url", "lytics_api_key", "ansira_client_id",
+                             "ansira_client_secret", "ansira_source_code"}
+        assert info["lytics_url"].startswith("http://127.0.0.1:")
+        assert oct(os.stat(ready).st_mode & 0o777) == "0o600"
+        r = requests.get(info["lytics_url"] + "/api/segment", headers={"Authorization": info["lytics_api_key"]},
+                         timeout=5)
+        assert r.status_code == 200
+        assert requests.get(info["lytics_url"] + "/api/segment", timeout=5).status_code == 401
+        tok = requests.post(info["ansira_url"] + "/service/oauth/v2/token", data={"grant_type": "client_credentials"},
+                            auth=(info["ansira_client_id"], info["ansira_client_secret"]), timeout=5)
+        assert tok.status_code == 200 and tok.json()["token_type"].lower() == "bearer"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert info["ansira_client_secret"] not in out + err
+    assert info["lytics_api_key"] not in out + err
