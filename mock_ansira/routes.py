@@ -1,0 +1,344 @@
+"""The public Ansira API: token endpoint, user upsert/list, reference data.
+
+Each route runs the same pipeline: latency and faults first (a down server is down whoever asks), then
+authentication, then the client's rate limit, then request validation, then one backend call.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+from urllib.parse import unquote_plus
+
+from flask import Blueprint, Response, current_app, g, jsonify, request
+from werkzeug.datastructures import MultiDict
+
+from mock_ansira import reference
+from mock_ansira.behaviour import Client
+from mock_ansira.contract import MAX_BODY_BYTES, Problem, request_problems
+from mock_ansira.errors import (
+    DropConnection,
+    InjectedFault,
+    InvalidClient,
+    InvalidRequest,
+    InvalidScope,
+    InvalidToken,
+    NotFound,
+    PayloadTooLarge,
+    RateLimited,
+    UnsupportedGrantType,
+)
+from mock_ansira.models import AnsiraBackend, LimitScope
+
+API = "/service/api/v2"
+TOKEN_PATH = "/service/oauth/v2/token"
+RECORD_KEY = "mock_ansira.record"
+DROP_KEY = "mock_ansira.drop"
+
+bp = Blueprint("ansira_api", __name__)
+
+
+def backend() -> AnsiraBackend:
+    return current_app.extensions["mock_ansira"]
+
+
+def note(**fields: Any) -> None:
+    """Add facts about this request to its journal record."""
+    request.environ[RECORD_KEY].update(fields)
+
+
+# --- shared pipeline steps --------------------------------------------------------------------------
+def guard(operation: str, client_id: str | None, *, basic: bool = False) -> None:
+    """Sleep the configured latency, then apply the first fault rule that fires for this request."""
+    be = backend()
+    be.sleep(be.next_delay_s(operation))
+    selected = be.pick_fault(operation, client_id)
+    if selected is None:
+        return
+    fault = selected.fault
+    note(fault=fault.label)
+    g.ansira_fault = fault
+    if fault.kind in ("status", "outage"):
+        if fault.retry_after_s is not None:
+            note(retry_after=float(fault.retry_after_s))
+        raise InjectedFault(fault.effective_status, retry_after_s=fault.retry_after_s)
+    if fault.kind == "invalid_client":
+        raise InvalidClient("client authentication failed", basic=basic)
+    if fault.process or fault.kind in ("malformed_json", "truncated_json"):
+        return  # acts on the finished response, see app.after_faults
+    if fault.kind == "timeout":
+        be.sleep(fault.hang_s or 0.0)
+        if fault.then == "drop":
+            raise DropConnection()
+        raise InjectedFault(fault.effective_status)
+    raise DropConnection()  # connection_reset
+
+
+def limit(scope: LimitScope, client: Client) -> None:
+    decision = backend().rate_limit(scope, client)
+    if decision is None:
+        return
+    g.ansira_rate = decision
+    if not decision.allowed:
+        if decision.retry_after is not None:
+            note(retry_after=float(decision.retry_after))
+        raise RateLimited(f"rate limit exceeded for client {client.client_id!r}", headers=decision.headers())
+
+
+def _bearer_token() -> str | None:
+    query = request.args.getlist("access_token")
+    if len(query) > 1:
+        raise InvalidRequest("access_token given more than once")
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    header = value.strip() if scheme.lower() == "bearer" and value.strip() else None
+    found = {t for t in (*query, header) if t}
+    if len(found) > 1:
+        raise InvalidRequest("the access_token query parameter and the Bearer header carry different tokens")
+    return found.pop() if found else None
+
+
+def peek_api_client() -> str | None:
+    """The client whose live token this request carries, without failing (for fault targeting)."""
+    try:
+        token = _bearer_token()
+    except InvalidRequest:
+        return None
+    if token is None:
+        return None
+    state, info = backend().check_token(token)
+    return info.client_id if info is not None and state == "live" else None
+
+
+_TOKEN_PROBLEMS = {
+    "unknown": "the access token is not known",
+    "expired": "the access token expired",
+    "revoked": "the access token was revoked",
+    "no_client": "the access token belongs to a client that no longer exists",
+}
+
+
+def authenticate_api() -> Client:
+    token = _bearer_token()
+    if token is None:
+        raise InvalidToken("no access token: send ?access_token= or an Authorization: Bearer header")
+    be = backend()
+    state, info = be.check_token(token)
+    client = be.behaviour.client(info.client_id) if info is not None else None
+    if state != "live" or client is None:
+        raise InvalidToken(_TOKEN_PROBLEMS.get(state, "the access token is not valid"))
+    note(client_id=client.client_id)
+    return client
+
+
+def api_pipeline(operation: str) -> Client:
+    guard(operation, peek_api_client())
+    client = authenticate_api()
+    limit("api", client)
+    return client
+
+
+# --- token endpoint ---------------------------------------------------------------------------------
+def _basic_credentials() -> tuple[str, str] | None:
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise InvalidClient("malformed Basic authorization header", basic=True) from None
+    client_id, sep, secret = decoded.partition(":")
+    if not sep:
+        raise InvalidClient("Basic credentials must be client_id:client_secret", basic=True)
+    return client_id, secret
+
+
+def _token_params() -> dict[str, str]:
+    """Parameters from the query (GET, and POST too) and the form or JSON body; each at most once."""
+    merged: MultiDict[str, str] = MultiDict(request.args)
+    if request.method == "POST" and request.content_length != 0:
+        mimetype = request.mimetype
+        if mimetype == "application/x-www-form-urlencoded":
+            merged.update(request.form)
+        elif mimetype == "application/json" or mimetype.endswith("+json"):
+            merged.update(_json_token_params())
+        elif request.get_data(cache=True):
+            raise InvalidRequest(
+                f"token requests must be application/x-www-form-urlencoded (or JSON), got {mimetype or 'none'}"
+            )
+    params: dict[str, str] = {}
+    for key, values in merged.lists():
+        if len(values) > 1:
+            raise InvalidRequest(f"parameter {key!r} given more than once")
+        params[key] = values[0]
+    return params
+
+
+def _json_token_params() -> MultiDict[str, str]:
+    try:
+        body = json.loads(request.get_data(cache=True) or b"null")
+    except ValueError as exc:
+        raise InvalidRequest(f"token request body is not valid JSON: {exc}") from None
+    if not isinstance(body, dict) or not all(isinstance(v, str) for v in body.values()):
+        raise InvalidRequest("a JSON token request must be an object of string values")
+    return MultiDict(body)
+
+
+def _peek_token_client() -> tuple[str | None, bool]:
+    basic = request.headers.get("Authorization", "").lower().startswith("basic ")
+    try:
+        creds = _basic_credentials()
+        candidate = creds[0] if creds else _token_params().get("client_id")
+    except (InvalidClient, InvalidRequest):
+        return None, basic
+    known = candidate if candidate and backend().behaviour.client(candidate) else None
+    return known, basic
+
+
+@bp.route(TOKEN_PATH, methods=["GET", "POST"])
+def issue_token() -> Response:
+    client_id, basic = _peek_token_client()
+    if client_id is not None:
+        note(client_id=client_id)
+    guard("token", client_id, basic=basic)
+    creds = _basic_credentials()
+    params = _token_params()
+    grant_type = params.get("grant_type")
+    if not grant_type:
+        raise InvalidRequest("missing grant_type (expected client_credentials)")
+    if grant_type != "client_credentials":
+        raise UnsupportedGrantType(f"grant_type {grant_type!r} is not supported; use client_credentials")
+    client = _authenticate_client(creds, params)
+    note(client_id=client.client_id)
+    limit("token", client)
+    scopes = _granted_scopes(client, params.get("scope"))
+    token, ttl = backend().issue_token(client, scopes)
+    body: dict[str, Any] = {"access_token": token, "token_type": "bearer", "expires_in": ttl}
+    if client.scopes:
+        body["scope"] = " ".join(scopes)
+    return jsonify(body)
+
+
+def _authenticate_client(creds: tuple[str, str] | None, params: dict[str, str]) -> Client:
+    if creds is not None:
+        if "client_secret" in params:
+            raise InvalidRequest("use one client authentication method: Basic or client_secret, not both")
+        if params.get("client_id") not in (None, creds[0]):
+            raise InvalidRequest("client_id in the request does not match the Basic credentials")
+        candidates = [creds, (unquote_plus(creds[0]), unquote_plus(creds[1]))]
+    else:
+        client_id, secret = params.get("client_id"), params.get("client_secret")
+        if not client_id or secret is None:
+            raise InvalidClient("client authentication required (Basic, or client_id + client_secret)", basic=False)
+        candidates = [(client_id, secret)]
+    be = backend()
+    for client_id, secret in candidates:
+        client = be.authenticate(client_id, secret)
+        if client is not None:
+            return client
+    raise InvalidClient("client authentication failed", basic=creds is not None)
+
+
+def _granted_scopes(client: Client, requested: str | None) -> tuple[str, ...]:
+    if requested is None or not requested.strip():
+        return tuple(client.scopes)
+    wanted = requested.split()
+    unknown = [s for s in wanted if s not in client.scopes]
+    if unknown:
+        raise InvalidScope(f"scope not allowed for this client: {' '.join(unknown)}")
+    return tuple(dict.fromkeys(wanted))
+
+
+# --- users ------------------------------------------------------------------------------------------
+def read_json_body() -> object:
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"request body is {request.content_length} bytes; the limit is {MAX_BODY_BYTES}")
+    mimetype = request.mimetype
+    if mimetype != "application/json" and not mimetype.endswith("+json"):
+        got = request.content_type or "none"
+        raise InvalidRequest(
+            "wrong content type", problems=[Problem("$", f"Content-Type must be application/json, got {got}")]
+        )
+    data = request.stream.read(MAX_BODY_BYTES + 1)
+    if len(data) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"request body exceeds the limit of {MAX_BODY_BYTES} bytes")
+    try:
+        return json.loads(data.decode("utf-8"), parse_constant=_no_constants)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InvalidRequest(
+            "request body is not valid JSON", problems=[Problem("$", f"invalid JSON: {exc}")]
+        ) from None
+
+
+def _no_constants(name: str) -> object:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+@bp.route(f"{API}/user", methods=["POST"], endpoint="create_user")
+@bp.route(f"{API}/users", methods=["POST"], endpoint="create_user")
+def create_user() -> tuple[Response, int]:
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"request body is {request.content_length} bytes; the limit is {MAX_BODY_BYTES}")
+    api_pipeline("create_user")
+    body = read_json_body()
+    if isinstance(body, dict) and isinstance(body.get("email"), str):
+        note(email=body["email"].lower())
+    be = backend()
+    problems = request_problems(body, source_codes=be.behaviour.source_codes)
+    if problems:
+        listed = "; ".join(f"{p.path}: {p.message}" for p in problems)
+        raise InvalidRequest(f"request body has {len(problems)} problem(s): {listed}", problems=problems)
+    assert isinstance(body, dict)
+    user, created = be.upsert_user(body)
+    return jsonify(user), 201 if created else 200
+
+
+@bp.route(f"{API}/users", methods=["GET"])
+def list_users() -> Response:
+    api_pipeline("list_users")
+    email = request.args.get("email")
+    if not email:
+        raise InvalidRequest(
+            "missing email query parameter", problems=[Problem("email", "query parameter is required")]
+        )
+    note(email=email.lower())
+    return jsonify(backend().find_users(email))
+
+
+@bp.route(f"{API}/users/<int:user_id>", methods=["GET"])
+def get_user(user_id: int) -> Response:
+    api_pipeline("list_users")
+    user = next((u for u in backend().all_users() if u["id"] == user_id), None)
+    if user is None:
+        raise NotFound(f"no user with id {user_id}")
+    note(email=user["email"])
+    return jsonify(user)
+
+
+_KINDS = ", ".join(reference.KINDS)
+
+
+@bp.route(f"{API}/<any({_KINDS}):kind>", methods=["GET"])
+def list_reference(kind: str) -> Response:
+    api_pipeline("reference")
+    return jsonify(reference.items(kind, backend().behaviour.source_codes))
+
+
+@bp.route(f"{API}/<any({_KINDS}):kind>/<int:item_id>", methods=["GET"])
+def get_reference(kind: str, item_id: int) -> Response:
+    api_pipeline("reference")
+    item = next((i for i in reference.items(kind, backend().behaviour.source_codes) if i["id"] == item_id), None)
+    if item is None:
+        raise NotFound(f"no {kind} item with id {item_id}")
+    return jsonify(item)
+
+
+OPERATIONS = {
+    "ansira_api.issue_token": "token",
+    "ansira_api.create_user": "create_user",
+    "ansira_api.list_users": "list_users",
+    "ansira_api.get_user": "list_users",
+    "ansira_api.list_reference": "reference",
+    "ansira_api.get_reference": "reference",
+}
