@@ -1,0 +1,81 @@
+"""Flask app factory for mock Lytics: config, auth gates, one error handler, the blueprints."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, Response, g, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+
+from mock_lytics.errors import MockApiError
+from mock_lytics.feed import DEFAULT_CAPACITY
+from mock_lytics.http import EXTENSION, check_admin_key, check_api_key, envelope
+from mock_lytics.routes import BLUEPRINTS
+from mock_lytics.store import Backend
+
+log = logging.getLogger("mock_lytics")
+
+DEFAULTS: dict[str, Any] = {
+    "ADMIN_KEY": None,
+    "FEED_CAPACITY": DEFAULT_CAPACITY,
+    "MAX_BODY_BYTES": 10 * 1024 * 1024,
+    "MAX_EVENT_BYTES": 1024 * 1024,
+    "CLOCK": time.time,
+}
+# Routes that need no key: liveness and the API description.
+OPEN_ENDPOINTS = frozenset({"admin.health", "meta.openapi"})
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build a fresh mock with its own state. Config keys: API_KEY, ADMIN_KEY, FEED_CAPACITY, MAX_BODY_BYTES,
+    MAX_EVENT_BYTES, CLOCK (a callable returning epoch seconds; tests inject a fake clock)."""
+    app = Flask("mock_lytics")
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_prefixed_env("MOCK_LYTICS")
+    if config:
+        app.config.update(config)
+    if not app.config.get("API_KEY"):
+        app.config["API_KEY"] = secrets.token_urlsafe(24)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    clock = app.config["CLOCK"]
+    app.extensions[EXTENSION] = Backend(clock=clock, feed_capacity=int(app.config["FEED_CAPACITY"]))
+
+    @app.before_request
+    def _gate() -> None:
+        g.received = clock()
+        if request.url_rule is None or request.endpoint in OPEN_ENDPOINTS:
+            return  # unknown route / wrong method: let routing answer 404/405
+        if request.path.startswith("/__admin"):
+            check_admin_key()
+        else:
+            check_api_key()
+
+    @app.errorhandler(MockApiError)
+    def _api_error(exc: MockApiError) -> Response:
+        return envelope(exc.data, exc.status, exc.message)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response:
+        status = exc.code or 500
+        message = exc.description or exc.name
+        if status == 404:
+            message = f"Not Found: no route {request.method} {request.path}"
+        resp = envelope(None, status, message)
+        if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+            resp.headers["Allow"] = ", ".join(sorted(exc.valid_methods))
+            resp.set_data(envelope(None, 405, f"method {request.method} not allowed on {request.path}; "
+                                             f"allowed: {', '.join(sorted(exc.valid_methods))}").get_data())
+        return resp
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return envelope(None, 500, f"internal error ({type(exc).__name__}); see the mock's log")
+
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    return app

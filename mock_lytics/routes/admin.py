@@ -1,0 +1,77 @@
+"""The internal plane the runner and the harness use (`/__admin/*`); only POST mutates."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+
+from mock_lytics.errors import Gone
+from mock_lytics.feed import MAX_WAIT_S, StaleCursor
+from mock_lytics.http import backend, envelope, float_arg, int_arg, json_body, received
+
+bp = Blueprint("admin", __name__, url_prefix="/__admin")
+
+
+@bp.get("/health")
+def health() -> Response:
+    """Liveness; needs no key."""
+    return envelope({"ok": True})
+
+
+@bp.get("/feed")
+def read_feed() -> Response:
+    """Audience and job events after `after`; long-polls up to `wait` s; 410 when the cursor was evicted."""
+    after = int_arg("after", 0, 0, 2**62)
+    wait = float_arg("wait", 0.0, 0.0, MAX_WAIT_S)
+    limit = int_arg("limit", 1000, 1, 10_000, clamp=True)
+    try:
+        page = backend().feed.read(after, wait=wait, limit=limit)
+    except StaleCursor as exc:
+        raise Gone(f"feed cursor after={after} is older than the oldest retained event {exc.oldest_seq}",
+                   data={"oldest_seq": exc.oldest_seq, "last_seq": exc.last_seq}) from None
+    return envelope({"events": page.events, "last_seq": page.last_seq, "oldest_seq": page.oldest_seq})
+
+
+@bp.get("/jobs/<job_id>/runtime")
+def job_runtime(job_id: str) -> Response:
+    """The job with its auths (secrets in clear: internal plane) and template source."""
+    return envelope(backend().job_runtime(job_id))
+
+
+@bp.post("/jobs/<job_id>/report")
+def report_job(job_id: str) -> Response:
+    """Runner report: status (a user pause wins), counters (absolute values), logs (appended, bounded)."""
+    return envelope(backend().report_job(job_id, json_body()))
+
+
+@bp.post("/reset")
+def reset() -> Response:
+    """Forget everything (the feed keeps counting seqs, so runner cursors stay valid)."""
+    backend().reset()
+    return envelope({"reset": True, "at": received()})
+
+
+@bp.get("/state")
+def state() -> Response:
+    return envelope(backend().state())
+
+
+@bp.get("/profiles")
+def list_profiles() -> Response:
+    """Every profile in `_id` order, paged with `_next`."""
+    start = request.args.get("start") or None
+    profiles, cursor, total = backend().profiles_page(start, int_arg("limit", 100, 1, 10_000, clamp=True))
+    return envelope(profiles, _next=cursor or "", total=total)
+
+
+@bp.get("/profiles/<profile_id>")
+def get_profile(profile_id: str) -> Response:
+    """One profile with per-field write times (`field_ts`) and `first_seen_ts`, for latency measurements."""
+    return envelope(backend().profile_detail(profile_id))
+
+
+@bp.get("/audience-events")
+def audience_events() -> Response:
+    """Segment events of the feed, optionally for one audience (`segment` = id or slug), after a seq."""
+    events = backend().audience_events(request.args.get("segment") or None, int_arg("after", 0, 0, 2**62),
+                                       int_arg("limit", 10_000, 1, 200_000, clamp=True))
+    return envelope(events)
