@@ -8,7 +8,7 @@ from typing import Any
 
 from .dates import parse_date, parse_with_layout
 from .registry import register
-from .values import compare, is_empty, to_bool, to_int, to_number, to_str
+from .values import COLLECTIONS, LISTS, SIZED, compare, is_empty, to_bool, to_int, to_number, to_str
 
 # ---- selection and logic -------------------------------------------------------------------------
 
@@ -29,7 +29,7 @@ def exists(v: Any) -> bool:
 
 @register("len", "char_length", args=1, kind="int")
 def length(v: Any) -> int | None:
-    if isinstance(v, str | list | tuple | dict | set | frozenset):
+    if isinstance(v, SIZED):
         return len(v)
     return None
 
@@ -66,7 +66,7 @@ def count(v: Any) -> int | None:
 
 def _flat(vals: Iterable[Any]) -> Iterable[str]:
     for v in vals:
-        items = v if isinstance(v, list | tuple | set | frozenset) else (v,)
+        items = v if isinstance(v, COLLECTIONS) else (v,)
         for item in items:
             if not is_empty(item) and not isinstance(item, Mapping):
                 s = to_str(item)
@@ -92,7 +92,7 @@ def valuect(*vals: Any) -> dict[str, int] | None:
 
 @register("map", args=2, aggregate="map", kind="map[string]string")
 def map_(key: Any, value: Any) -> dict[str, Any] | None:
-    k = to_str(key) if not isinstance(key, list | tuple | Mapping) else None
+    k = to_str(key) if not isinstance(key, (*LISTS, Mapping)) else None
     if not k or is_empty(value):
         return None
     return {k: value}

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote_plus, urlsplit
 
 from .registry import register
-from .values import first_str, to_str
+from .values import LISTS, first_str, to_str
 
 # ---- strings ----------------------------------------------------------------------------------------
 
@@ -38,7 +38,7 @@ def titlecase(v: Any) -> str | None:
 
 @register("strip", "string.strip", args=1)
 def strip(v: Any) -> str | list[str] | None:
-    if isinstance(v, list | tuple):
+    if isinstance(v, LISTS):
         return [s.strip(" \n\t\r") for s in (to_str(x) for x in v) if s is not None]
     s = first_str(v)
     return None if s is None else s.strip(" \n\t\r")
@@ -92,7 +92,7 @@ def join(*args: Any) -> str | None:
         return None
     parts: list[str] = []
     for v in args[:-1]:
-        for item in v if isinstance(v, list | tuple) else (v,):
+        for item in v if isinstance(v, LISTS) else (v,):
             s = to_str(item)
             if s:
                 parts.append(s)

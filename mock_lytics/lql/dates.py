@@ -99,7 +99,7 @@ def parse_date(v: Any, now: datetime | None = None) -> datetime | None:
         return datetime(v.year, v.month, v.day, tzinfo=UTC)
     if isinstance(v, bool) or v is None:
         return None
-    if isinstance(v, int | float):
+    if isinstance(v, (int, float)):
         return from_epoch(v)
     if not isinstance(v, str):
         return None

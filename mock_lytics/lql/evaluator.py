@@ -30,7 +30,7 @@ from .ast import (
 )
 from .errors import LQLError
 from .functions import lookup
-from .values import arith, coerce_kind, compare, contains, in_list, is_empty, is_number, like, to_bool
+from .values import LISTS, arith, coerce_kind, compare, contains, in_list, is_empty, is_number, like, to_bool
 
 Event = Mapping[str, Any]
 Code = Callable[[Event, "datetime | None"], Any]
@@ -208,7 +208,7 @@ def _in(node: In) -> Code:
         candidates: list[Any] = []
         for f in items:
             v = f(ev, now)
-            if isinstance(v, list | tuple):  # `x IN (list_field)` tests against the list's elements
+            if isinstance(v, LISTS):  # `x IN (list_field)` tests against the list's elements
                 candidates.extend(v)
             elif v is not None:
                 candidates.append(v)

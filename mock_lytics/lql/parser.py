@@ -257,7 +257,7 @@ class _Parser:
         if self.tok.is_op("-"):
             self.advance()
             operand = self.unary()
-            if isinstance(operand, Literal) and isinstance(operand.value, int | float) and not isinstance(
+            if isinstance(operand, Literal) and isinstance(operand.value, (int, float)) and not isinstance(
                 operand.value, bool
             ):
                 return Literal(-operand.value)
