@@ -295,7 +295,8 @@ def _path(doc: object, loc: tuple[int | str, ...]) -> str:
 
 
 def merge_documents(base: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
-    """RFC 7386 merge patch, except that `clients` entries merge by `client_id` instead of replacing the list.
+    """RFC 7386 merge patch, except that `clients` entries merge by `client_id` instead of replacing the list,
+    and an object whose `kind` changes is replaced rather than merged.
 
     A masked secret in the patch keeps the current one, so a document read from GET can be sent back.
     """
@@ -332,7 +333,9 @@ def _merge(target: dict[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
             target.pop(key, None)
         elif isinstance(value, Mapping):
             existing = target.get(key)
-            target[key] = _merge(dict(existing) if isinstance(existing, Mapping) else {}, value)
+            if not isinstance(existing, Mapping) or existing.get("kind", value.get("kind")) != value.get("kind"):
+                existing = {}  # a different `kind` is a different object: replace, do not blend fields
+            target[key] = _merge(dict(existing), value)
         else:
             target[key] = value
     return target
