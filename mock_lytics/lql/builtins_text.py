@@ -101,24 +101,32 @@ def join(*args: Any) -> str | None:
 
 # ---- email ------------------------------------------------------------------------------------------
 
-_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-_ADDR = re.compile(rf"({_ATOM}(?:\.{_ATOM})*)@({_LABEL}(?:\.{_LABEL})*)")
-_NAMED = re.compile(r'\s*(?:"((?:[^"\\]|\\.)*)"|([^<>"]*?))\s*<([^<>]*)>\s*')
+# Character sets only; the dot-atom and hostname-label rules are checked in code (a cheaper, flat regex).
+_ADDR = re.compile(r"([A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+)@([A-Za-z0-9.-]+)")
+_QUOTED_PAIR = re.compile(r"\\(.)")
 
 
 def parse_address(text: str) -> tuple[str, str, str] | None:
     """(name, local part, domain) from "Bob <bob@x.com>" or "bob@x.com" (roughly Go net/mail's rules)."""
-    m = _NAMED.fullmatch(text)
-    if m:
-        name = m.group(1) if m.group(1) is not None else (m.group(2) or "")
-        name, addr = re.sub(r"\\(.)", r"\1", name).strip(), m.group(3).strip()
-    else:
-        name, addr = "", text.strip()
+    name, addr = "", text.strip()
+    if addr.endswith(">"):  # "Display Name <addr>": string ops, not a regex, as this runs on every event
+        lt = addr.rfind("<")
+        if lt == -1:
+            return None
+        name, addr = addr[:lt].strip(), addr[lt + 1 : -1].strip()
+        if len(name) >= 2 and name[0] == name[-1] == '"':
+            name = _QUOTED_PAIR.sub(r"\1", name[1:-1]) if "\\" in name else name[1:-1]
+        elif '"' in name or "<" in name or ">" in name:
+            return None
     a = _ADDR.fullmatch(addr)
     if a is None:
         return None
-    return name, a.group(1), a.group(2)
+    local, domain = a.groups()
+    if local[0] == "." or local[-1] == "." or ".." in local:
+        return None
+    if domain[0] in ".-" or domain[-1] in ".-" or ".." in domain or ".-" in domain or "-." in domain:
+        return None  # an empty label, or a label starting or ending with a hyphen
+    return name, local, domain
 
 
 @register("email", args=1, kind="string")

@@ -39,6 +39,8 @@ _MAX_DEPTH = 100
 
 class _Parser:
     def __init__(self, text: str) -> None:
+        if not isinstance(text, str):
+            raise TypeError(f"LQL text must be a str, got {type(text).__name__}")
         self.text = text
         self.toks = tokenize(text)
         self.i = 0

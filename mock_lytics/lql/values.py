@@ -70,6 +70,8 @@ def to_str(v: Any) -> str | None:
 
 def first_str(v: Any) -> str | None:
     """The string a one-value function works on: a list gives its first element (as qlbridge does)."""
+    if type(v) is str:  # the common case, ahead of the slower ABC isinstance checks below
+        return v or None
     if isinstance(v, LISTS):
         v = v[0] if v else None
     if v is None or isinstance(v, Mapping):
