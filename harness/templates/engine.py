@@ -1,0 +1,308 @@
+"""The one template engine: runner, mock Lytics template-test endpoint and CLI all render through it."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import _gojsonnet
+
+from harness.errors import (
+    ConfigError,
+    TemplateAssertionFailed,
+    TemplateError,
+    TemplateEvalError,
+    TemplateImportRefused,
+    TemplateTimeout,
+)
+from harness.templates import library, traces
+from harness.templates.payload import lookup_table
+from harness.templates.pool import EvalPool
+from harness.templates.scan import scan
+
+LIBRARY_PATH = f"<lytemplates>/{library.LIBRARY_NAME}"  # how library frames appear in go-jsonnet traces
+ERROR_PREFIX = "evaluating snippet: "
+_MAX_TRACE = 20
+
+
+@dataclass(frozen=True)
+class Rendered:
+    value: Any  # the parsed JSON result
+    text: str  # go-jsonnet's output, as Lytics' template test endpoint returns it
+    fields_read: frozenset[str] = field(default_factory=frozenset)  # only filled with trace=True
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One evaluation's result in plain data, so it can cross a process boundary."""
+
+    text: str | None = None
+    kind: str | None = None  # None = success; "assert" | "eval" | "refused" | "timeout"
+    message: str = ""
+    line: int | None = None
+    col: int | None = None
+    raw: str = ""  # the error text go-jsonnet printed (or an equivalent one for our own refusals)
+    fields_read: tuple[str, ...] = ()
+
+    def to_error(self, filename: str) -> TemplateError:
+        if self.kind == "assert":
+            return TemplateAssertionFailed(self.message)
+        if self.kind == "timeout":
+            return TemplateTimeout(self.message)
+        cls = TemplateImportRefused if self.kind == "refused" else TemplateEvalError
+        return cls(self.message, filename=filename, line=self.line, col=self.col)
+
+
+def _failure(exc: TemplateError, raw: str) -> Outcome:
+    if isinstance(exc, TemplateAssertionFailed):
+        return Outcome(kind="assert", message=exc.message, raw=raw)
+    if isinstance(exc, TemplateTimeout):
+        return Outcome(kind="timeout", message=str(exc), raw=raw)
+    assert isinstance(exc, TemplateEvalError)
+    kind = "refused" if isinstance(exc, TemplateImportRefused) else "eval"
+    return Outcome(kind=kind, message=exc.message, line=exc.line, col=exc.col, raw=raw)
+
+
+def _synthetic_raw(message: str, filename: str, line: int | None = None, col: int | None = None) -> str:
+    where = f"\n\t{filename}:{line}:{col}\t" if line is not None else ""
+    return f"{traces.RUNTIME_PREFIX}{message}{where}\n"
+
+
+def _dumps(value: Any, what: str) -> str:
+    def refuse(obj: Any) -> Any:
+        raise TypeError(f"{what} holds a {type(obj).__name__}, which is not JSON")
+
+    try:
+        return json.dumps(value, default=refuse)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"cannot pass {what} to the template: {exc}") from exc
+
+
+def refused_import(source: str, filename: str) -> TemplateImportRefused | None:
+    """The sandbox rule, checked statically: the only importable file is lytemplates.libsonnet."""
+    for ref in scan(source).imports:
+        if ref.keyword != "import" or ref.path != library.LIBRARY_NAME:
+            return TemplateImportRefused(
+                f"{ref.keyword} {ref.path!r} refused: templates may only import '{library.LIBRARY_NAME}'",
+                filename=filename,
+                line=ref.line,
+                col=ref.col,
+            )
+    return None
+
+
+class TemplateEngine:
+    """Thread-safe; cheap to share. One instance per process is fine.
+
+    isolation="thread" (default) evaluates on worker threads and stops waiting after timeout_s; the Go
+    evaluation itself cannot be interrupted and runs on in the background (see harness.templates.pool).
+    isolation="process" evaluates in a child process that is killed on timeout and has a memory cap: use it
+    for templates you do not trust (the `template check` CLI does).
+    """
+
+    def __init__(
+        self,
+        *,
+        max_stack: int = 500,
+        timeout_s: float = 2.0,
+        isolation: Literal["thread", "process"] = "thread",
+        max_runaway: int = 2,
+        memory_limit_mb: int = 2048,
+    ) -> None:
+        if max_stack < 1:
+            raise ConfigError(f"max_stack must be at least 1, got {max_stack}")
+        if isolation not in ("thread", "process"):
+            raise ConfigError(f"isolation must be 'thread' or 'process', got {isolation!r}")
+        self.max_stack = max_stack
+        self.timeout_s = timeout_s
+        self.isolation = isolation
+        self._pool = EvalPool(max_runaway=max_runaway) if timeout_s and timeout_s > 0 else None
+        self._memory_limit_mb = memory_limit_mb
+        self._child: Any = None
+        self._child_lock = threading.Lock()
+
+    # -- public API ---------------------------------------------------------------------------------------
+
+    def render(
+        self,
+        source: str,
+        entity: Mapping[str, Any],
+        job_config: Mapping[str, Any] | None = None,
+        auth_config: Mapping[str, Any] | None = None,
+        *,
+        filename: str = "template.jsonnet",
+        trace: bool = False,
+    ) -> Rendered:
+        outcome = self.evaluate(source, entity, job_config, auth_config, filename=filename, trace=trace)
+        if outcome.kind is not None or outcome.text is None:
+            raise outcome.to_error(filename)
+        try:
+            value = json.loads(outcome.text)
+        except ValueError as exc:  # go-jsonnet always prints JSON; this would be a binding bug
+            raise TemplateEvalError(f"the output is not JSON: {exc}", filename=filename) from exc
+        return Rendered(value, outcome.text, frozenset(outcome.fields_read))
+
+    def render_text(
+        self,
+        source: str,
+        entity: Mapping[str, Any],
+        job_config: Mapping[str, Any] | None = None,
+        auth_config: Mapping[str, Any] | None = None,
+        *,
+        filename: str = "template.jsonnet",
+    ) -> str:
+        """Lytics' /v2/template/{id}/test semantics: the rendered string, or on error the error text starting
+        'evaluating snippet: ' (go-jsonnet's 'RUNTIME ERROR ...' for runtime faults) - never raises for
+        template faults."""
+        outcome = self.evaluate(source, entity, job_config, auth_config, filename=filename)
+        if outcome.kind is None and outcome.text is not None:
+            return outcome.text
+        return ERROR_PREFIX + outcome.raw
+
+    def compile_check(self, source: str, *, filename: str = "template.jsonnet") -> None:
+        """Parse and statically check a template without evaluating it; raises TemplateEvalError with line/col."""
+        refused = refused_import(source, filename)
+        if refused is not None:
+            raise refused
+        # Bound to an unused local, the template is parsed and analysed (unknown variables, duplicate
+        # fields) but never evaluated, so no input is needed and nothing can loop.
+        wrapped = f"local __ly_compile_check = (\n{source}\n); null"
+        try:
+            _gojsonnet.evaluate_snippet(filename, wrapped, max_stack=self.max_stack, max_trace=_MAX_TRACE)
+        except RuntimeError as exc:
+            err = traces.classify(str(exc), source=wrapped, filename=filename, library_name=LIBRARY_PATH)
+            if not isinstance(err, TemplateEvalError):
+                raise TemplateEvalError(str(err), filename=filename) from exc
+            line = err.line - 1 if err.line is not None else None
+            last = source.count("\n") + 1
+            if line is not None and (line < 1 or line > last):
+                line, message = last, f"unexpected end of template ({err.message})"
+                raise TemplateEvalError(message, filename=filename, line=line) from exc
+            raise TemplateEvalError(err.message, filename=filename, line=line, col=err.col) from exc
+
+    def evaluate(
+        self,
+        source: str,
+        entity: Mapping[str, Any],
+        job_config: Mapping[str, Any] | None = None,
+        auth_config: Mapping[str, Any] | None = None,
+        *,
+        filename: str = "template.jsonnet",
+        trace: bool = False,
+    ) -> Outcome:
+        """Render to an Outcome (never raises for template faults); render() and render_text() build on it."""
+        if not isinstance(source, str):
+            raise ConfigError(f"template source must be text, got {type(source).__name__}")
+        if not isinstance(entity, Mapping):
+            raise ConfigError(f"entity must be a JSON object, got {type(entity).__name__}")
+        if self.isolation == "process":
+            return self._isolated().evaluate(source, entity, job_config, auth_config, filename, trace)
+        return self.evaluate_here(source, entity, job_config, auth_config, filename=filename, trace=trace)
+
+    def close(self) -> None:
+        """Stop the isolation child process, if one is running."""
+        with self._child_lock:
+            if self._child is not None:
+                self._child.close()
+                self._child = None
+
+    def __enter__(self) -> TemplateEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def runaway(self) -> int:
+        """Abandoned (timed-out) thread evaluations still running; see harness.templates.pool."""
+        return self._pool.runaway if self._pool is not None else 0
+
+    def wait_runaway(self, timeout: float) -> bool:
+        return self._pool.wait_runaway(timeout) if self._pool is not None else True
+
+    # -- evaluation ---------------------------------------------------------------------------------------
+
+    def _isolated(self) -> Any:
+        from harness.templates.isolate import IsolatedRenderer  # imported lazily: only process mode needs it
+
+        with self._child_lock:
+            if self._child is None:
+                self._child = IsolatedRenderer(
+                    max_stack=self.max_stack, timeout_s=self.timeout_s, memory_limit_mb=self._memory_limit_mb
+                )
+            return self._child
+
+    def evaluate_here(
+        self,
+        source: str,
+        entity: Mapping[str, Any],
+        job_config: Mapping[str, Any] | None,
+        auth_config: Mapping[str, Any] | None,
+        *,
+        filename: str,
+        trace: bool,
+        bounded: bool = True,
+    ) -> Outcome:
+        """Evaluate in this process (on a pool thread when bounded and a timeout is set)."""
+        refused = refused_import(source, filename)
+        if refused is not None:
+            return _failure(refused, _synthetic_raw(refused.message, filename, refused.line, refused.col))
+        served = library.served_for(scan(source).names, trace=trace)
+        ext_vars: dict[str, str] = {}
+        if "ly_entity" in served.ext_vars:
+            ext_vars["ly_entity"] = _dumps(lookup_table(entity), "the entity")
+        if "ly_job_config" in served.ext_vars:
+            ext_vars["ly_job_config"] = _dumps(dict(job_config or {}), "the job config")
+        if "ly_auth_config" in served.ext_vars:
+            ext_vars["ly_auth_config"] = _dumps(dict(auth_config or {}), "the auth config")
+
+        refusals: list[str] = []
+
+        def importer(base_dir: str, rel: str) -> tuple[str, bytes]:
+            # Backstop behind the static scan. Raising from this callback corrupts the binding's error text,
+            # so a refused path is served as a file that fails when evaluated, and remembered.
+            if rel == library.LIBRARY_NAME:
+                return LIBRARY_PATH, served.source
+            refusals.append(rel)
+            return f"<refused>/{rel}", b'error "import refused by the template sandbox"'
+
+        kwargs: dict[str, Any] = {}
+        reads: set[str] = set()
+        if trace:
+
+            def record(name: str) -> bool:
+                reads.add(name)
+                return True
+
+            kwargs["native_callbacks"] = {"ly_field_read": (("field",), record)}
+
+        def run() -> str:
+            return _gojsonnet.evaluate_snippet(
+                filename,
+                source,
+                ext_vars=ext_vars,
+                import_callback=importer,
+                max_stack=self.max_stack,
+                max_trace=_MAX_TRACE,
+                **kwargs,
+            )
+
+        try:
+            text = self._pool.call(run, self.timeout_s) if bounded and self._pool is not None else run()
+        except TemplateTimeout as exc:
+            return _failure(exc, _synthetic_raw(str(exc), filename))
+        except RuntimeError as exc:
+            raw = str(exc)
+            if refusals:
+                msg = f"import {refusals[0]!r} refused: templates may only import '{library.LIBRARY_NAME}'"
+                return _failure(TemplateImportRefused(msg, filename=filename), _synthetic_raw(msg, filename))
+            err = traces.classify(raw, source=source, filename=filename, library_name=LIBRARY_PATH)
+            assert isinstance(err, TemplateError)
+            return _failure(err, raw)
+        if refusals:
+            msg = f"import {refusals[0]!r} refused: templates may only import '{library.LIBRARY_NAME}'"
+            return _failure(TemplateImportRefused(msg, filename=filename), _synthetic_raw(msg, filename))
+        return Outcome(text=text, fields_read=tuple(sorted(reads)))

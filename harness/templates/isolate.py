@@ -1,0 +1,188 @@
+"""Evaluate untrusted templates in a child process that can be killed.
+
+A go-jsonnet evaluation cannot be interrupted inside the process, so a runaway template (an enormous
+std.range, say) can only be stopped by ending its process. The child (`python -m harness.templates.isolate`)
+reads one JSON request per line on stdin and answers one JSON Outcome per line on stdout. It runs under an
+address-space limit, so a memory bomb kills the child (Go aborts with "out of memory") instead of the
+machine. The parent kills the child when an answer is late and starts a fresh one for the next call.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import selectors
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from harness.errors import ConfigError
+
+_PROJECT_ROOT = str(Path(__file__).resolve().parents[2])
+
+
+class IsolatedRenderer:
+    """One child process at a time, used by one caller at a time (calls are serialised)."""
+
+    def __init__(self, *, max_stack: int, timeout_s: float, memory_limit_mb: int) -> None:
+        self.max_stack = max_stack
+        self.timeout_s = timeout_s if timeout_s and timeout_s > 0 else None
+        self.memory_limit_mb = memory_limit_mb
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._stderr: Any = None
+        self._buffer = b""
+        self._lock = threading.Lock()
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (_PROJECT_ROOT, env.get("PYTHONPATH", "")) if p)
+        # Kept open for the child's lifetime (closed in _stop); a Go crash dump can exceed a pipe's buffer.
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115
+        args = [sys.executable, "-m", "harness.templates.isolate", str(self.max_stack), str(self.memory_limit_mb)]
+        self._proc = subprocess.Popen(
+            args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr, env=env, cwd=_PROJECT_ROOT
+        )
+        self._buffer = b""
+        return self._proc
+
+    def close(self) -> None:
+        with self._lock:
+            self._stop()
+
+    def _stop(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            for stream in (proc.stdin, proc.stdout):
+                if stream is not None:
+                    stream.close()
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None
+
+    def _crash_reason(self) -> str:
+        if self._stderr is None:
+            return "the evaluation process died"
+        self._stderr.seek(0)
+        head = self._stderr.read(8192).decode("utf-8", "replace")
+        if "out of memory" in head:
+            return f"evaluation ran out of memory (limit {self.memory_limit_mb} MB)"
+        first = head.strip().splitlines()[0] if head.strip() else "no message"
+        return f"the evaluation process died: {first[:200]}"
+
+    def evaluate(
+        self,
+        source: str,
+        entity: Mapping[str, Any],
+        job_config: Mapping[str, Any] | None,
+        auth_config: Mapping[str, Any] | None,
+        filename: str,
+        trace: bool,
+    ) -> Any:
+        from harness.templates.engine import Outcome, _synthetic_raw
+
+        request = {
+            "source": source,
+            "entity": dict(entity),
+            "job_config": dict(job_config or {}),
+            "auth_config": dict(auth_config or {}),
+            "filename": filename,
+            "trace": trace,
+        }
+        try:
+            line = json.dumps(request).encode("utf-8") + b"\n"
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"cannot pass the render inputs to the template: {exc}") from exc
+        with self._lock:
+            proc = self._proc if self._proc is not None and self._proc.poll() is None else self._start()
+            assert proc.stdin is not None
+            try:
+                proc.stdin.write(line)
+                proc.stdin.flush()
+                answer = self._read_line(proc)
+            except BrokenPipeError:
+                answer = None
+            if answer is None or answer == b"":
+                if answer is None:
+                    message = f"template evaluation did not finish within {self.timeout_s:g}s (process killed)"
+                    kind = "timeout"
+                else:
+                    proc.wait()
+                    message, kind = self._crash_reason(), "eval"
+                self._stop()
+                return Outcome(kind=kind, message=message, raw=_synthetic_raw(message, filename))
+        data = json.loads(answer)
+        if "config_error" in data:
+            raise ConfigError(data["config_error"])
+        data["fields_read"] = tuple(data["fields_read"])
+        return Outcome(**data)
+
+    def _read_line(self, proc: subprocess.Popen[bytes]) -> bytes | None:
+        """One answer line; None on timeout, b'' if the child died."""
+        assert proc.stdout is not None
+        fd = proc.stdout.fileno()
+        deadline = None if self.timeout_s is None else time.monotonic() + self.timeout_s
+        with selectors.DefaultSelector() as sel:
+            sel.register(fd, selectors.EVENT_READ)
+            while b"\n" not in self._buffer:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return None
+                if not sel.select(remaining):
+                    continue
+                chunk = os.read(fd, 1 << 16)
+                if not chunk:
+                    return b""
+                self._buffer += chunk
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        return line
+
+
+def _serve(max_stack: int) -> None:
+    from harness.templates.engine import TemplateEngine
+
+    engine = TemplateEngine(max_stack=max_stack, timeout_s=0)  # the parent enforces the deadline
+    out = sys.stdout.buffer
+    for raw in sys.stdin.buffer:
+        req = json.loads(raw)
+        try:
+            outcome = engine.evaluate_here(
+                req["source"],
+                req["entity"],
+                req["job_config"],
+                req["auth_config"],
+                filename=req["filename"],
+                trace=req["trace"],
+                bounded=False,
+            )
+            answer: dict[str, Any] = dataclasses.asdict(outcome)
+        except ConfigError as exc:
+            answer = {"config_error": str(exc)}
+        out.write(json.dumps(answer).encode("utf-8") + b"\n")
+        out.flush()
+
+
+def main(argv: list[str]) -> None:
+    import resource
+
+    max_stack, memory_mb = int(argv[0]), int(argv[1])
+    if memory_mb > 0:
+        limit = memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    _serve(max_stack)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,7 @@
+local event = (import "lytemplates.libsonnet");
+{
+	"email": event.get("email", ""),
+  "sourceCode": {
+  	"keyName": "XXXXXXXXXXXXX"
+  }
+}
