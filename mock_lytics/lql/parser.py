@@ -7,6 +7,9 @@ misspelt function or a wrong argument count is a parse error rather than a value
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from .ast import (
     Array,
     Binary,
@@ -34,7 +37,7 @@ KINDS = frozenset(
 )
 MERGEOPS = frozenset({"latest", "oldest", "min", "max", "merge", "sum", "count"})
 _COMPARISONS = frozenset({"==", "!=", "<", "<=", ">", ">="})
-_MAX_DEPTH = 100
+_MAX_DEPTH = 64  # nesting of parentheses, calls, NOT, unary minus and EXISTS; keeps well off Python's stack limit
 
 
 class _Parser:
@@ -81,6 +84,16 @@ class _Parser:
         if self.tok.kind is not T.IDENT:
             raise self.expected(what)
         return self.advance()
+
+    @contextmanager
+    def nested(self) -> Iterator[None]:
+        self.depth += 1
+        if self.depth > _MAX_DEPTH:
+            raise self.fail(f"expression nested more than {_MAX_DEPTH} levels deep")
+        try:
+            yield
+        finally:
+            self.depth -= 1
 
     def end(self) -> None:
         if self.tok.kind is not T.EOF:
@@ -181,17 +194,12 @@ class _Parser:
 
     # ---- expressions ----
     def expression(self) -> Expr:
-        self.depth += 1
-        if self.depth > _MAX_DEPTH:
-            raise self.fail(f"expression nested more than {_MAX_DEPTH} levels deep")
-        try:
+        with self.nested():
             left = self.and_expr()
             while self.tok.is_kw("OR"):
                 self.advance()
                 left = Binary("OR", left, self.and_expr())
             return left
-        finally:
-            self.depth -= 1
 
     def and_expr(self) -> Expr:
         left = self.not_expr()
@@ -203,7 +211,8 @@ class _Parser:
     def not_expr(self) -> Expr:
         if self.tok.is_kw("NOT"):
             self.advance()
-            return Not(self.not_expr())
+            with self.nested():
+                return Not(self.not_expr())
         return self.predicate()
 
     def predicate(self) -> Expr:
@@ -258,7 +267,8 @@ class _Parser:
     def unary(self) -> Expr:
         if self.tok.is_op("-"):
             self.advance()
-            operand = self.unary()
+            with self.nested():
+                operand = self.unary()
             if isinstance(operand, Literal) and isinstance(operand.value, (int, float)) and not isinstance(
                 operand.value, bool
             ):
@@ -277,7 +287,8 @@ class _Parser:
                 return Literal({"TRUE": True, "FALSE": False, "NULL": None}[t.value])
             if t.value == "EXISTS":
                 self.advance()
-                return Exists(self.primary())
+                with self.nested():
+                    return Exists(self.primary())
             if t.value == "CONTAINS" and self.peek().is_op("("):
                 return self.call()
         if t.kind is T.IDENT:

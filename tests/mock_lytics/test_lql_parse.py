@@ -343,9 +343,24 @@ def test_invalid_queries_name_line_col_and_expectation(text: str, message: str) 
         pytest.param("a\n  @ b", "line 2, col 3: unexpected character '@'", id="bad-character"),
         pytest.param('"\\q"', "line 1, col 2: unknown escape \\q in string", id="bad-escape"),
         pytest.param(
-            "(" * 101 + "a" + ")" * 101,
-            "line 1, col 101: expression nested more than 100 levels deep",
-            id="too-deep",
+            "(" * 64 + "a" + ")" * 64,
+            "line 1, col 65: expression nested more than 64 levels deep",
+            id="too-deep-parentheses",
+        ),
+        pytest.param(
+            "NOT " * 70 + "a",
+            "line 1, col 257: expression nested more than 64 levels deep",
+            id="too-deep-not",
+        ),
+        pytest.param(
+            "- " * 70 + "1",
+            "line 1, col 129: expression nested more than 64 levels deep",
+            id="too-deep-minus",
+        ),
+        pytest.param(
+            "EXISTS " * 70 + "a",
+            "line 1, col 449: expression nested more than 64 levels deep",
+            id="too-deep-exists",
         ),
     ],
 )
