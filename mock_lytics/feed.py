@@ -46,6 +46,7 @@ class Feed:
         self._last_seq = 0
         self._first_retained = 1  # seq of the oldest retained event (== last_seq + 1 when empty)
         self._evicted_through = 0  # newest seq lost to overflow (not to reset)
+        self._waiting = 0  # long-pollers currently blocked (observable for tests and /__admin/state)
 
     def append(self, kind: str, **payload: Any) -> dict[str, Any]:
         """Record one event; the seq is assigned here, so append order is commit order."""
@@ -67,7 +68,12 @@ class Feed:
             if after < self._evicted_through:
                 raise StaleCursor(self._oldest(), self._last_seq)
             if wait > 0 and self._last_seq <= after:
-                self._cond.wait_for(lambda: self._last_seq > after, timeout=wait)
+                self._waiting += 1
+                self._cond.notify_all()
+                try:
+                    self._cond.wait_for(lambda: self._last_seq > after, timeout=wait)
+                finally:
+                    self._waiting -= 1
                 if after < self._evicted_through:
                     raise StaleCursor(self._oldest(), self._last_seq)
             start = max(after + 1, self._first_retained)
@@ -86,6 +92,16 @@ class Feed:
                     if len(out) >= limit:
                         break
             return out
+
+    def wait_for_waiters(self, count: int, timeout: float) -> bool:
+        """Block until at least `count` readers are long-polling (lets a test post only once they wait)."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._waiting >= count, timeout=timeout)
+
+    @property
+    def waiting(self) -> int:
+        with self._cond:
+            return self._waiting
 
     def bounds(self) -> tuple[int, int]:
         with self._cond:
