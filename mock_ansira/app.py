@@ -163,6 +163,7 @@ class JournalMiddleware:
             "journal": True,
         }
         environ[RECORD_KEY] = record
+        generation = self.backend.generation
         started = time.perf_counter()
         captured: list[Any] = []
 
@@ -175,7 +176,7 @@ class JournalMiddleware:
         if record.pop("journal"):
             record["duration_ms"] = (time.perf_counter() - started) * 1000.0
             record["status"] = 0 if dropped else int(str(captured[0]).split(" ", 1)[0])
-            self.backend.record(record)
+            self.backend.record(record, generation)
         if dropped:
             if hasattr(body, "close"):
                 body.close()

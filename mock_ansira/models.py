@@ -38,6 +38,7 @@ class AnsiraBackend:
     ) -> None:
         self._lock = threading.Lock()
         self._wake = threading.Event()
+        self.generation = 0
         self.clock = clock
         self._sleep = sleep
         self._initial = behaviour
@@ -73,6 +74,9 @@ class AnsiraBackend:
         with self._lock:
             self.started_at = self.clock()
             self._install(self._initial, fresh=True)
+            self.generation += 1
+            woken, self._wake = self._wake, threading.Event()
+        woken.set()  # requests hanging in a timeout answer now; their journal entries are discarded
 
     def replace_behaviour(self, behaviour: Behaviour) -> None:
         """Swap rules (fault counters and rate limits restart); users, tokens and journal stay."""
@@ -137,7 +141,7 @@ class AnsiraBackend:
         if self._sleep is not None:
             self._sleep(seconds)
         else:
-            self._wake.wait(seconds)
+            self._wake.wait(seconds)  # the event of this generation: reset() or close() cut it short
 
     def close(self) -> None:
         """Release requests that are hanging in a simulated timeout (used at server shutdown)."""
@@ -168,8 +172,11 @@ class AnsiraBackend:
             return out
 
     # --- journal ---------------------------------------------------------------------------------
-    def record(self, entry: dict[str, Any]) -> JournalEntry:
+    def record(self, entry: dict[str, Any], generation: int) -> JournalEntry | None:
+        """Journal a finished request, unless it was received before the last reset."""
         with self._lock:
+            if generation != self.generation:
+                return None
             return self.journal.append(entry)
 
     def journal_entries(self, after: int = 0, limit: int | None = None) -> tuple[list[JournalEntry], int]:
