@@ -41,6 +41,13 @@ class Node:
     def __str__(self) -> str:
         return self.to_ql()
 
+    def __getstate__(self) -> dict[str, Any]:
+        # Compiled closures cannot be pickled; a copy recompiles on first use.
+        return {**self.__dict__, "_cache": {}}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
 
 # ----------------------------------------------------------------------------------------- operands
 @dataclass(frozen=True)

@@ -46,16 +46,16 @@ DEFAULT_SEMANTICS = Semantics()
 
 
 class _Ctx:
-    """Per-call state: the clock, the INCLUDE resolver and the include stack (cycle guard)."""
+    """Per-call state: the clock, the INCLUDE resolver and what it has already resolved."""
 
-    __slots__ = ("_now", "_now_ts", "resolve", "sem", "stack")
+    __slots__ = ("_now", "_now_ts", "resolve", "resolved", "sem")
 
-    def __init__(self, now: datetime | None, resolve: Resolver | None, sem: Semantics, root: object) -> None:
+    def __init__(self, now: datetime | None, resolve: Resolver | None, sem: Semantics) -> None:
         self._now = now
         self._now_ts: int | None = None
         self.resolve = resolve
         self.sem = sem
-        self.stack: list[object] = [id(root)]
+        self.resolved: dict[str, A.Node] = {}  # targets whose whole include graph resolves, acyclic
 
     def now_ts(self) -> int:
         if self._now_ts is None:
@@ -64,22 +64,52 @@ class _Ctx:
         return self._now_ts
 
     def include(self, target: str, profile: Mapping[str, Any]) -> object:
-        if self.resolve is None or target in self.stack or len(self.stack) > MAX_INCLUDE_DEPTH:
-            return _UNRESOLVED
+        """Evaluate segment ``target``; _UNRESOLVED if it, or anything it includes, cannot be resolved.
+
+        qlbridge resolves the include graph eagerly (vm.resolveIncludesDepth), so an unknown target or
+        a cycle anywhere below makes the INCLUDE itself fail, even under NOT or OR.
+        """
+        flt = self.resolved.get(target)
+        if flt is None:
+            flt = self._resolve_graph(target, set(), 0)
+            if flt is None:
+                return _UNRESOLVED
+        fn, _ = _compiled(flt, self.sem)
+        return fn(profile, self)
+
+    def _lookup(self, target: str) -> A.Node | None:
+        if self.resolve is None:
+            return None
         try:
             flt = self.resolve(target)
         except LookupError:
-            return _UNRESOLVED
-        if flt is None or id(flt) in self.stack:
-            return _UNRESOLVED
-        if not isinstance(flt, A.Node):
+            return None
+        if flt is not None and not isinstance(flt, A.Node):
             raise TypeError(f"resolve({target!r}) returned {type(flt).__name__}, expected a Filter or None")
-        fn, _ = _compiled(flt, self.sem)
-        self.stack += (target, id(flt))
-        try:
-            return fn(profile, self)
-        finally:
-            del self.stack[-2:]
+        return flt
+
+    def _resolve_graph(self, target: str, visiting: set[str], depth: int) -> A.Node | None:
+        if target in self.resolved:
+            return self.resolved[target]
+        if target in visiting or depth > MAX_INCLUDE_DEPTH:
+            return None
+        flt = self._lookup(target)
+        if flt is None:
+            return None
+        visiting.add(target)
+        for sub in _includes(flt):
+            if self._resolve_graph(sub, visiting, depth + 1) is None:
+                return None
+        visiting.discard(target)
+        self.resolved[target] = flt
+        return flt
+
+
+def _includes(node: A.Node) -> tuple[str, ...]:
+    hit = node._cache.get("includes")
+    if hit is None:
+        hit = node._cache["includes"] = tuple(n.target for n in node.walk() if isinstance(n, A.Include))
+    return hit
 
 
 def evaluate(
@@ -109,7 +139,7 @@ def evaluate(
             raise TypeError(f"now must be a datetime, got {type(now).__name__}")
         if now.tzinfo is None:
             now = now.replace(tzinfo=UTC)
-    return fn(profile, _Ctx(now, resolve, sem, flt)) is True
+    return fn(profile, _Ctx(now, resolve, sem)) is True
 
 
 def _compiled(node: A.Node, sem: Semantics) -> tuple[Fn, bool]:

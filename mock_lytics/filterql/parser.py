@@ -240,8 +240,10 @@ class _Parser:
                 tok = self.peek()
                 if tok.kind == ")" and items:
                     break
-                if tok.kind in (EOF, ")", ","):
-                    raise self.fail(tok, "an expression" if tok.kind != EOF or not items else "an expression or ')'")
+                if tok.kind in (")", ","):
+                    raise self.fail(tok, "an expression")
+                if tok.kind in (EOF, ";") or (tok.kind == KW and tok.value in _CLAUSES):
+                    raise self.fail(tok, "an expression or ')'")
                 items.append(self.expr())
                 separated = self.skip_newlines()
                 if self.peek().kind == ",":
