@@ -295,20 +295,20 @@ def _path(doc: object, loc: tuple[int | str, ...]) -> str:
 
 
 def merge_documents(base: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
-    """RFC 7386 merge patch, except that `clients` entries merge by `client_id` instead of replacing the list,
-    and an object whose `kind` changes is replaced rather than merged.
+    """RFC 7386 merge patch, except that `clients` entries merge by `client_id` (clients the patch does not
+    name are kept, new ones appended) instead of replacing the list, and an object whose `kind` changes is
+    replaced rather than merged.
 
     A masked secret in the patch keeps the current one, so a document read from GET can be sent back.
     """
     merged = _merge(dict(base), patch)
     if isinstance(patch.get("clients"), list) and isinstance(base.get("clients"), list):
-        current = {c.get("client_id"): c for c in base["clients"] if isinstance(c, Mapping)}
+        updates = {c.get("client_id"): c for c in patch["clients"] if isinstance(c, Mapping)}
         clients = []
-        for entry in patch["clients"]:
-            if isinstance(entry, Mapping) and entry.get("client_id") in current:
-                clients.append(_merge(dict(current[entry["client_id"]]), entry))
-            else:
-                clients.append(entry)
+        for current in base["clients"]:
+            entry = updates.pop(current.get("client_id"), None) if isinstance(current, Mapping) else None
+            clients.append(_merge(dict(current), entry) if entry is not None else current)
+        clients.extend(c for c in patch["clients"] if not isinstance(c, Mapping) or c.get("client_id") in updates)
         merged["clients"] = clients
     return unmask_secrets(merged, base)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from typing import Any
 
@@ -77,6 +78,7 @@ def _json_type(value: object) -> str:
     return type(value).__name__
 
 
+@lru_cache(maxsize=65_536)
 def email_problem(email: str) -> str | None:
     """Why `email` is not a plain address, or None; display-name forms (`Bob <b@x.com>`) are refused."""
     try:

@@ -81,7 +81,7 @@ def test_put_replaces_and_patch_merges_the_behaviour(client: FlaskClient) -> Non
     [
         pytest.param("PATCH", {"faults": [{"kind": "status"}]}, "faults[0]", id="fault-without-status"),
         pytest.param("PATCH", {"clinets": []}, "clinets", id="typo-key"),
-        pytest.param("PATCH", {"clients": []}, "clients", id="no-clients"),
+        pytest.param("PUT", {"clients": []}, "clients", id="no-clients"),
         pytest.param("PATCH", {"latency": {"kind": "uniform", "min_ms": 9, "max_ms": 1}}, "latency",
                      id="bad-latency"),
         pytest.param("PATCH", {"faults": [{"kind": "status", "status": 500, "client_id": "ghost"}]}, "$",
