@@ -96,6 +96,20 @@ class SegmentOps:
         self._evaluate_everyone(includers, cause_ts)
 
     @locked
+    def reevaluate_segments(self: Backend, ref: str | None, cause_ts: float) -> list[str]:
+        """Re-run audiences over every profile: one (by id/slug), else those whose result depends on the clock.
+
+        Membership otherwise changes only when a profile or a definition changes, so audiences such as
+        `last_seen < "now-30d"` need this nudge as time passes (the scenario clock decides when).
+        """
+        if ref:
+            seg_ids = {self.segments.get(ref).id}
+        else:
+            seg_ids = {s.id for s in self.segments.by_id.values() if filterql.time_dependent(s.filter)}
+        self._evaluate_everyone(seg_ids, cause_ts)
+        return sorted(self.segments.by_id[s].slug_name for s in self.segments.with_includers(seg_ids))
+
+    @locked
     def list_segments(self: Backend, *, sizes: bool = False) -> list[dict[str, Any]]:
         return [s.to_api(self.segments.size(s.id) if sizes else None) for s in self.segments.by_id.values()]
 

@@ -50,6 +50,13 @@ def reset() -> Response:
     return envelope({"reset": True, "at": received()})
 
 
+@bp.post("/segments/reevaluate")
+def reevaluate_segments() -> Response:
+    """Re-evaluate one audience (`segment` = id or slug) or every clock-dependent one over all profiles."""
+    slugs = backend().reevaluate_segments(request.args.get("segment") or None, received())
+    return envelope({"reevaluated": slugs})
+
+
 @bp.get("/state")
 def state() -> Response:
     return envelope(backend().state())

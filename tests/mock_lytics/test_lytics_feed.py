@@ -150,3 +150,57 @@ def test_admin_key_protects_the_internal_plane() -> None:
     assert "X-Admin-Key" in api.fail("GET", "/__admin/feed", 401, auth=False)
     assert api.get("/__admin/feed", auth=False, headers={"X-Admin-Key": "adm"}).status_code == 200
     assert api.fail("GET", "/__admin/reset", 405, auth=False, headers={"X-Admin-Key": "adm"})
+
+
+def test_concurrent_collects_keep_membership_and_feed_consistent() -> None:
+    """Threads post overlapping identities at once (creates, merges, write-backs); the feed must replay to the
+    final memberships, with strictly increasing seqs and enter/exit alternating per (audience, profile)."""
+    app = create_app({"API_KEY": API_KEY})
+    setup = Api(app)
+    setup.field("email", is_identifier=True)
+    setup.field("user_id", is_identifier=True)
+    setup.field("ansira_uuid", mergeop="latest")
+    setup.mapping("email", "web", "email(email)")
+    setup.mapping("user_id", "web", "user_id")
+    setup.mapping("email", "ansira", "email(`origin.email`)")
+    setup.mapping("ansira_uuid", "ansira", "`response.uuid`")
+    setup.publish()
+    seg = setup.segment(TARGET_QL)
+    errors: list[str] = []
+
+    def worker(n: int, url: str) -> None:
+        session = requests.Session()
+        session.headers["Authorization"] = API_KEY
+        for round_ in range(4):
+            web = [{"email": f"u{i}@x.com"} if (i + n) % 2 else {"user_id": f"id{i}"} for i in range(20)]
+            web += [{"email": f"u{i}@x.com", "user_id": f"id{i}"} for i in range(n, 20, 4)]
+            back = [{"origin": {"email": f"u{i}@x.com"}, "response": {"uuid": f"{n}-{round_}"}}
+                    for i in range(round_ * 5, round_ * 5 + 3)]
+            for stream, events in (("web", web), ("ansira", back)):
+                resp = session.post(f"{url}/collect/json/{stream}", json=events, timeout=10)
+                if resp.status_code != 200:
+                    errors.append(resp.text)
+
+    with ServerThread(app, name="mock-lytics") as server:
+        threads = [threading.Thread(target=worker, args=(n, server.url)) for n in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        assert not errors and not any(t.is_alive() for t in threads)
+    events = setup.feed(0, limit=10_000)["events"]
+    seqs = [e["seq"] for e in events]
+    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+    inside: dict[str, bool] = {}
+    for e in events:
+        if e["kind"] != "segment":
+            continue
+        was_in = inside.get(e["profile_id"], False)
+        assert was_in == (e["event"] == "exit"), f"{e['event']} out of turn for profile {e['profile_id']}"
+        inside[e["profile_id"]] = e["event"] == "enter"
+    members = {p["_id"] for p in setup.ok("GET", f"/api/segment/{seg['id']}/scan?limit=1000")}
+    assert members == {pid for pid, is_in in inside.items() if is_in}
+    backend = app.extensions["mock_lytics"]
+    assert all(backend.profiles.index[k] in backend.profiles.profiles for k in backend.profiles.index)
+    for i in range(20):  # every linked identity resolves to one profile
+        assert setup.entity("email", f"u{i}@x.com")["_id"] == setup.entity("user_id", f"id{i}")["_id"]

@@ -181,3 +181,22 @@ def test_include_of_a_segment_created_later_is_resolved(seeded: Api) -> None:
     assert seeded.ok("GET", f"/v2/segment/{wrapper['id']}?sizes=true")["size"] == 25
     seeded.ok("DELETE", "/api/segment/target", status=204)
     assert seeded.ok("GET", f"/v2/segment/{wrapper['id']}?sizes=true")["size"] == 0
+
+
+def test_clock_dependent_audiences_are_reevaluated_on_request(api: Api, clock: Any) -> None:
+    api.field("email", is_identifier=True)
+    api.field("seen", "date")
+    api.mapping("email", "web", "email")
+    api.mapping("seen", "web", "seen")
+    api.publish()
+    api.segment('FILTER seen > "now-1d" ALIAS recent')
+    api.segment("FILTER EXISTS email ALIAS known")
+    api.collect("web", {"email": "a@x.com", "seen": clock.now - 3600})
+    assert api.entity("email", "a@x.com")["segments"] == ["known", "recent", "all"]
+    clock.advance(2 * 86_400)
+    assert api.entity("email", "a@x.com")["segments"] == ["known", "recent", "all"]  # nothing re-ran yet
+    start = api.feed()["last_seq"]
+    assert api.ok("POST", "/__admin/segments/reevaluate", auth=False) == {"reevaluated": ["recent"]}
+    assert [(e["slug"], e["event"]) for e in api.segment_events(start)] == [("recent", "exit")]
+    assert api.ok("POST", "/__admin/segments/reevaluate?segment=known", auth=False) == {"reevaluated": ["known"]}
+    assert api.fail("POST", "/__admin/segments/reevaluate?segment=nope", 404, auth=False)
