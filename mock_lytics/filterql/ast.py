@@ -151,6 +151,10 @@ class Include(Node):
 
     target: str
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.target, str) or not self.target:
+            raise ValueError(f"INCLUDE needs a non-empty segment slug or id, got {self.target!r}")
+
     def to_ql(self) -> str:
         t = self.target
         bare = _BARE_TARGET.fullmatch(t) and t.upper() not in KEYWORDS

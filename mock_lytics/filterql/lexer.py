@@ -7,6 +7,7 @@ as item separators inside ``AND ( ... )`` / ``OR ( ... )``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,8 @@ PUNCT = frozenset("(),*;[]")
 _OPS = ("==", "!=", "<>", ">=", "<=", "=", ">", "<")
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0"}
 _IDENT_EXTRA = "_@-"  # besides letters/digits, as qlbridge's IDENTITY_SQL_CHARS (minus '.', the path separator)
+_DIGITS = frozenset("0123456789")  # str.isdigit() also accepts "²", which int() rejects
+_PRINT_QUOTED = re.compile(r"match_all|now(?:[+-]\d+[yMwdhms])?", re.IGNORECASE)  # re-read as * / date
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +53,8 @@ class Token:
 def is_bare_ident(part: str) -> bool:
     """True when ``part`` can be written without backticks and lexes back to the same single part."""
     if not part or not (part[0].isalpha() or part[0] == "_") or part.upper() in KEYWORDS:
+        return False
+    if _PRINT_QUOTED.fullmatch(part):
         return False
     return "--" not in part and all(c.isalnum() or c in _IDENT_EXTRA for c in part)
 
@@ -88,7 +93,7 @@ class _Lexer:
                 self._string(c)
             elif c == "`" or c.isalpha() or c == "_":
                 self._ident()
-            elif c.isdigit() or (c in "-+." and self._digit_at(self.i + 1)):
+            elif c in _DIGITS or (c in "-+." and self._digit_at(self.i + 1)):
                 self._number()
             elif c in PUNCT:
                 self.out.append(Token(c, c, self.i, self.i + 1))
@@ -103,7 +108,7 @@ class _Lexer:
         return self.out
 
     def _digit_at(self, j: int) -> bool:
-        return j < len(self.text) and self.text[j].isdigit()
+        return j < len(self.text) and self.text[j] in _DIGITS
 
     def _string(self, quote: str) -> None:
         text, start = self.text, self.i
@@ -181,22 +186,22 @@ class _Lexer:
     def _number(self) -> None:
         text, start = self.text, self.i
         j = start + (1 if text[start] in "-+" else 0)
-        while j < len(text) and text[j].isdigit():
+        while j < len(text) and text[j] in _DIGITS:
             j += 1
         is_float = False
         if j < len(text) and text[j] == "." and self._digit_at(j + 1):
             is_float = True
             j += 1
-            while j < len(text) and text[j].isdigit():
+            while j < len(text) and text[j] in _DIGITS:
                 j += 1
         if j < len(text) and text[j] in "eE":
             k = j + 1 + (1 if j + 1 < len(text) and text[j + 1] in "+-" else 0)
             if self._digit_at(k):
                 is_float = True
                 j = k
-                while j < len(text) and text[j].isdigit():
+                while j < len(text) and text[j] in _DIGITS:
                     j += 1
-        if j < len(text) and (text[j].isalpha() or text[j] == "_") and text[start].isdigit():
+        if j < len(text) and (text[j].isalnum() or text[j] == "_") and text[start] in _DIGITS:
             # A word that merely starts with digits, e.g. an INCLUDE target "3d4240482815b9848caf2e6f".
             self.i = start
             part = self._bare_part()

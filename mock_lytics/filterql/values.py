@@ -15,12 +15,12 @@ from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from typing import Any
 
-_STRICT_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
-_INT = re.compile(r"[+-]?\d+")
+_STRICT_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+_INT = re.compile(r"[+-]?\d+", re.ASCII)
 _MONEY = str.maketrans("", "", "$,£€ ")  # qlbridge strips these before giving up on a number
-_DATEMATH = re.compile(r"now(?:([+-]\d+)([yMwdhms]))?", re.IGNORECASE)
-_US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?")
-_SLASH_ISO = re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2})")
+_DATEMATH = re.compile(r"now(?:([+-]\d+)([yMwdhms]))?", re.ASCII)  # lytics/datemath: lower-case "now", exact units
+_US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?", re.ASCII)
+_SLASH_ISO = re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2})", re.ASCII)
 _GO_TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})
 _GO_FALSE = frozenset({"0", "f", "F", "FALSE", "false", "False"})
 _MIN_YEAR, _MAX_YEAR = 1800, 2120  # qlbridge rejects epoch numbers outside these years
