@@ -25,7 +25,7 @@ _SHOWN_CHARS = 120
 
 
 def exported(name: str, user_fields: Collection[str]) -> bool:
-    """Whether a read of `name` ('address.city' counts as a read of 'address') is covered by the export list."""
+    """Whether the export list covers a read of `name` (a read of 'address.city' is a read of 'address')."""
     if not user_fields or name == "segment_events" or name in user_fields:
         return True
     parts = name.split(".")
@@ -105,7 +105,12 @@ class CheckReport:
             ],
             "findings": [f.as_dict() for f in self.findings],
             "omissions": [
-                {"message": o.message, "realistic_count": o.realistic, "edge_count": o.edge, "example": o.example}
+                {
+                    "message": o.message,
+                    "realistic_count": o.realistic,
+                    "edge_count": o.edge,
+                    "example": o.example,
+                }
                 for o in self.omissions
             ],
             "stopped_early": self.stopped_early,
@@ -135,7 +140,9 @@ class _Collector:
 
     def observe(self, sample: samples_mod.Sample, entity: dict[str, Any], outcome: Outcome) -> None:
         self.report.rendered += 1
-        shown = {k: v for k, v in entity.items() if k != "segment_events"}  # the same trigger for every sample
+        shown = {
+            k: v for k, v in entity.items() if k != "segment_events"
+        }  # the same trigger for every sample
         example: dict[str, Any] = {"profile": sample.label, "entity": _shorten(shown)}
         for name in outcome.fields_read:
             self.report.fields_read[name] = self.report.fields_read.get(name, 0) + 1
@@ -193,10 +200,14 @@ def run_check(
     engine.compile_check(source, filename=filename)
     job_config = dict(job_config or {})
     fields = list(user_fields or [])
-    report = CheckReport(filename, samples, 0, fields, sorted(source_codes) if source_codes is not None else None)
+    report = CheckReport(
+        filename, samples, 0, fields, sorted(source_codes) if source_codes is not None else None
+    )
     collect = _Collector(report, source_codes)
     seg_ids = job_config.get("segment_ids") or []
-    events = samples_mod.segment_events([str(s) for s in seg_ids] if isinstance(seg_ids, list) else [], seed=seed)
+    events = samples_mod.segment_events(
+        [str(s) for s in seg_ids] if isinstance(seg_ids, list) else [], seed=seed
+    )
 
     def render_all(batch: list[samples_mod.Sample]) -> None:
         for sample in batch:

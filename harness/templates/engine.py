@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from collections.abc import Mapping
@@ -163,7 +164,7 @@ class TemplateEngine:
         return ERROR_PREFIX + outcome.raw
 
     def compile_check(self, source: str, *, filename: str = "template.jsonnet") -> None:
-        """Parse and statically check a template without evaluating it; raises TemplateEvalError with line/col."""
+        """Parse and statically check a template, without evaluating it; TemplateEvalError has line/col."""
         refused = refused_import(source, filename)
         if refused is not None:
             raise refused
@@ -295,14 +296,17 @@ class TemplateEngine:
         except TemplateTimeout as exc:
             return _failure(exc, _synthetic_raw(str(exc), filename))
         except RuntimeError as exc:
-            raw = str(exc)
             if refusals:
-                msg = f"import {refusals[0]!r} refused: templates may only import '{library.LIBRARY_NAME}'"
-                return _failure(TemplateImportRefused(msg, filename=filename), _synthetic_raw(msg, filename))
-            err = traces.classify(raw, source=source, filename=filename, library_name=LIBRARY_PATH)
+                return self._refusal(refusals[0], filename)
+            err = traces.classify(str(exc), source=source, filename=filename, library_name=LIBRARY_PATH)
             assert isinstance(err, TemplateError)
-            return _failure(err, raw)
+            # Reads before the failure still count: `template check` reports them either way.
+            return dataclasses.replace(_failure(err, str(exc)), fields_read=tuple(sorted(reads)))
         if refusals:
-            msg = f"import {refusals[0]!r} refused: templates may only import '{library.LIBRARY_NAME}'"
-            return _failure(TemplateImportRefused(msg, filename=filename), _synthetic_raw(msg, filename))
+            return self._refusal(refusals[0], filename)
         return Outcome(text=text, fields_read=tuple(sorted(reads)))
+
+    @staticmethod
+    def _refusal(path: str, filename: str) -> Outcome:
+        msg = f"import {path!r} refused: templates may only import '{library.LIBRARY_NAME}'"
+        return _failure(TemplateImportRefused(msg, filename=filename), _synthetic_raw(msg, filename))

@@ -3,8 +3,9 @@
 A go-jsonnet evaluation cannot be interrupted inside the process, so a runaway template (an enormous
 std.range, say) can only be stopped by ending its process. The child (`python -m harness.templates.isolate`)
 reads one JSON request per line on stdin and answers one JSON Outcome per line on stdout. It runs under an
-address-space limit, so a memory bomb kills the child (Go aborts with "out of memory") instead of the
-machine. The parent kills the child when an answer is late and starts a fresh one for the next call.
+address-space limit (memory_limit_mb beyond its warmed-up size), so a memory bomb kills the child (Go aborts
+with "out of memory") instead of the machine. The parent kills the child when an answer is late and starts a
+fresh one for the next call.
 """
 
 from __future__ import annotations
@@ -48,9 +49,20 @@ class IsolatedRenderer:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (_PROJECT_ROOT, env.get("PYTHONPATH", "")) if p)
         # Kept open for the child's lifetime (closed in _stop); a Go crash dump can exceed a pipe's buffer.
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115
-        args = [sys.executable, "-m", "harness.templates.isolate", str(self.max_stack), str(self.memory_limit_mb)]
+        args = [
+            sys.executable,
+            "-m",
+            "harness.templates.isolate",
+            str(self.max_stack),
+            str(self.memory_limit_mb),
+        ]
         self._proc = subprocess.Popen(
-            args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr, env=env, cwd=_PROJECT_ROOT
+            args,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            env=env,
+            cwd=_PROJECT_ROOT,
         )
         self._buffer = b""
         return self._proc
@@ -116,7 +128,9 @@ class IsolatedRenderer:
                 answer = None
             if answer is None or answer == b"":
                 if answer is None:
-                    message = f"template evaluation did not finish within {self.timeout_s:g}s (process killed)"
+                    message = (
+                        f"template evaluation did not finish within {self.timeout_s:g}s (process killed)"
+                    )
                     kind = "timeout"
                 else:
                     proc.wait()
@@ -150,10 +164,39 @@ class IsolatedRenderer:
         return line
 
 
-def _serve(max_stack: int) -> None:
+def _warm_engine(max_stack: int) -> Any:
+    """Import and run everything once, so no shared library has to be mapped after the memory cap is set."""
     from harness.templates.engine import TemplateEngine
 
     engine = TemplateEngine(max_stack=max_stack, timeout_s=0)  # the parent enforces the deadline
+    engine.evaluate_here(
+        "local e = import 'lytemplates.libsonnet';\n{a: e.get('a'), b: e.sha256(e.segSlug())}",
+        {"a": 1},
+        {},
+        {},
+        filename="warmup.jsonnet",
+        trace=True,
+        bounded=False,
+    )
+    return engine
+
+
+def _cap_memory(headroom_mb: int) -> None:
+    """Allow `headroom_mb` of address space beyond what the warmed-up process already maps."""
+    import resource
+
+    page = os.sysconf("SC_PAGE_SIZE")
+    with open("/proc/self/statm", encoding="ascii") as statm:
+        mapped = int(statm.read().split()[0]) * page
+    limit = mapped + headroom_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def main(argv: list[str]) -> None:
+    max_stack, memory_mb = int(argv[0]), int(argv[1])
+    engine = _warm_engine(max_stack)
+    if memory_mb > 0:
+        _cap_memory(memory_mb)
     out = sys.stdout.buffer
     for raw in sys.stdin.buffer:
         req = json.loads(raw)
@@ -172,16 +215,6 @@ def _serve(max_stack: int) -> None:
             answer = {"config_error": str(exc)}
         out.write(json.dumps(answer).encode("utf-8") + b"\n")
         out.flush()
-
-
-def main(argv: list[str]) -> None:
-    import resource
-
-    max_stack, memory_mb = int(argv[0]), int(argv[1])
-    if memory_mb > 0:
-        limit = memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    _serve(max_stack)
 
 
 if __name__ == "__main__":

@@ -55,7 +55,7 @@ def _unit_name(first_line: str) -> str:
 
 @lru_cache(maxsize=1)
 def units() -> tuple[Unit, ...]:
-    """The definitions in file order (jsonnet locals may only use earlier ones, so file order is a valid order)."""
+    """The definitions in file order (a jsonnet local uses only earlier ones, so file order is valid)."""
     blocks: list[list[str]] = []
     for line in full_source().splitlines():
         if line.startswith("{"):
@@ -68,7 +68,7 @@ def units() -> tuple[Unit, ...]:
     out: list[Unit] = []
     for name, block in zip(names, blocks, strict=True):
         text = "\n".join(block)
-        mentioned = scan(text).names - {name}
+        mentioned = scan(text).bare_names - {name}
         out.append(Unit(name, text, frozenset(n for n in names if n in mentioned)))
     return tuple(out)
 

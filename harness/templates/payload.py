@@ -18,7 +18,7 @@ def _selected(profile: Mapping[str, Any], user_fields: Sequence[str] | None) -> 
         return dict(profile)
     if isinstance(user_fields, str) or not all(isinstance(f, str) for f in user_fields):
         raise ConfigError(f"user_fields must be a list of field names, got {user_fields!r}")
-    # Export fields the profile lacks are left out rather than sent as null, as Lytics sends only known values.
+    # Export fields the profile lacks are left out rather than sent as null: Lytics sends only known values.
     return {name: profile[name] for name in user_fields if name in profile}
 
 
@@ -32,14 +32,14 @@ def default_payload(profile: Mapping[str, Any], user_fields: Sequence[str] | Non
 def build_entity(
     profile: Mapping[str, Any], user_fields: Sequence[str] | None, segment_events: Sequence[Mapping[str, Any]]
 ) -> dict[str, Any]:
-    """The entity a template sees: only the exported fields (all when user_fields is empty) + segment_events."""
+    """The entity a template sees: the exported fields (all when user_fields is empty) + segment_events."""
     entity = _selected(profile, user_fields)
     entity["segment_events"] = [dict(ev) for ev in segment_events]
     return entity
 
 
 def lookup_table(entity: Mapping[str, Any]) -> dict[str, Any]:
-    """The entity plus a dotted key for every path into its map fields, so `get('a.b')` is one lookup in jsonnet.
+    """The entity plus a dotted key for every path into its map fields: `get('a.b')` is one jsonnet lookup.
 
     A top-level key that literally contains a dot wins over the nested path of the same spelling.
     """
@@ -49,10 +49,9 @@ def lookup_table(entity: Mapping[str, Any]) -> dict[str, Any]:
         prefix, mapping = stack.pop()
         for key, value in mapping.items():
             path = f"{prefix}.{key}"
-            if path not in table:
-                table[path] = value
-                if isinstance(value, Mapping):
-                    stack.append((path, value))
+            table.setdefault(path, value)
+            if isinstance(value, Mapping):
+                stack.append((path, value))
     return table
 
 

@@ -119,7 +119,7 @@ def _edge_values(name: str, value: Any, base: dict[str, Any]) -> list[tuple[str,
 
 
 def edge_cases(base: dict[str, Any], fields: Sequence[str]) -> list[Sample]:
-    """For each field: missing, null, empty, unicode, very long, wrong type (+ uppercase/display-name emails)."""
+    """Per field: missing, null, empty, unicode, very long, wrong type (+ uppercase/display-name emails)."""
     out: list[Sample] = []
     for name in fields:
         if name not in base:

@@ -38,6 +38,7 @@ class ImportRef:
 class Scan:
     imports: tuple[ImportRef, ...]
     names: frozenset[str]  # every identifier and string-literal value in the source
+    bare_names: frozenset[str]  # identifiers not written after a '.' (variables rather than field accesses)
 
 
 class _Lexer:
@@ -157,4 +158,9 @@ def scan(source: str) -> Scan:
     # An import keyword with no literal after it is a syntax error go-jsonnet will report; an import keyword
     # as the very last token likewise. Either way nothing can be imported.
     names = frozenset(t.value for t in tokens if t.kind in ("ident", "string"))
-    return Scan(tuple(imports), names)
+    bare = frozenset(
+        t.value
+        for prev, t in itertools.pairwise([Token("op", "", 0, 0), *tokens])
+        if t.kind == "ident" and not (prev.kind == "op" and prev.value == ".")
+    )
+    return Scan(tuple(imports), names, bare)
