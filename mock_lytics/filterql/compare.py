@@ -128,10 +128,17 @@ class Members:
         return e is not None and V.go_string(e) in self.texts
 
     def hit(self, v: Any) -> bool:
-        if isinstance(v, Mapping):
-            return any(V.go_string(k) in self.texts for k in v)
-        if isinstance(v, SEQ):
-            return any(self.has(e) for e in v)
+        t = type(v)
+        if t is str:
+            return v in self.texts
+        if t is list or t is tuple or isinstance(v, SEQ):
+            for e in v:  # noqa: SIM110 - a plain loop avoids any()'s generator setup on the hot path
+                if self.has(e):
+                    return True
+            return False
+        if t is dict or isinstance(v, Mapping):
+            texts = self.texts
+            return any(V.go_string(k) in texts for k in v)
         return self.has(v)
 
 
