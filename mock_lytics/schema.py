@@ -110,9 +110,9 @@ def parse_field(body: Mapping[str, Any], *, path_id: str | None = None) -> Field
         raise BadRequest(f"field 'id' must match {FIELD_ID.pattern}, got {fid!r}")
     if fid in RESERVED_FIELDS:
         raise BadRequest(f"field id {fid!r} is reserved")
-    ftype = normalize_type(body.get("type") or "string")
-    if ftype is None or body.get("type", "string") not in FIELD_TYPES:
-        raise BadRequest(f"field {fid!r}: unknown type {body.get('type')!r}; expected one of {sorted(FIELD_TYPES)}")
+    ftype = body.get("type", "string")
+    if ftype not in FIELD_TYPES:
+        raise BadRequest(f"field {fid!r}: unknown type {ftype!r}; expected one of {sorted(FIELD_TYPES)}")
     flags = {k: body.get(k, False) for k in ("is_identifier", "is_pii", "hidden")}
     for key, value in flags.items():
         if not isinstance(value, bool):
