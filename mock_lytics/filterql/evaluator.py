@@ -132,13 +132,13 @@ def evaluate(
     fn, needs_ctx = _compiled(flt, sem)
     if type(profile) is not dict and not isinstance(profile, Mapping):
         raise TypeError(f"profile must be a mapping, got {type(profile).__name__}")
-    if not needs_ctx:
-        return fn(profile, None) is True
     if now is not None:
         if not isinstance(now, datetime):
             raise TypeError(f"now must be a datetime, got {type(now).__name__}")
         if now.tzinfo is None:
             now = now.replace(tzinfo=UTC)
+    if not needs_ctx:
+        return fn(profile, None) is True
     return fn(profile, _Ctx(now, resolve, sem)) is True
 
 

@@ -136,7 +136,10 @@ class _Parser:
             elif tok.value == "WITH":
                 with_ = self.with_pairs()
             else:
+                alias_tok = self.peek()
                 alias = self.name("a name after ALIAS", allow_string=True).lower()
+                if not alias:
+                    raise FilterQLError.at(self.text, alias_tok.pos, "ALIAS needs a non-empty name")
         end = self.peek()
         if end.kind == ";":
             self.next()
@@ -201,7 +204,10 @@ class _Parser:
             self.next()
             if target.kind == IDENT:
                 return A.Include(".".join(target.value))
-            return A.Include(target.value if target.kind == STRING else self.text[target.pos : target.end])
+            name = target.value if target.kind == STRING else self.text[target.pos : target.end]
+            if not name:
+                raise FilterQLError.at(self.text, target.pos, "INCLUDE needs a non-empty segment slug or id")
+            return A.Include(name)
         if tok.kind == KW and tok.value == "EXISTS" and self.toks[self.i + 1].kind != "(":
             self.next()
             return A.Exists(self.operand())

@@ -229,6 +229,9 @@ INVALID = [
      "expected an operator (==, !=, >, >=, <, <=, IN, INTERSECTS, CONTAINS, LIKE, BETWEEN) but found 'NOT'"),
     ("second-statement", "FILTER *; FILTER *", 1, 11, "expected end of input but found 'FILTER'"),
     ("unclosed-group", "FILTER (x > 1", 1, 14, "expected ')' but found end of input"),
+    ("empty-include", 'FILTER INCLUDE ""', 1, 16, "INCLUDE needs a non-empty segment slug or id"),
+    ("empty-alias", "FILTER * ALIAS ''", 1, 16, "ALIAS needs a non-empty name"),
+    ("empty-backtick", "FILTER `` == 1", 1, 8, "empty quoted identifier ``"),
 ]  # fmt: skip
 
 

@@ -101,3 +101,21 @@ def test_evaluation_is_total_and_printing_preserves_it(flt: A.Filter, profile: d
     result = evaluate(flt, profile, now=NOW, resolve=resolve)
     assert result in (True, False)
     assert evaluate(parse(flt.to_ql()), profile, now=NOW, resolve=resolve) is result
+
+
+TOKENS = [
+    "FILTER", "SELECT", "*", "WHERE", "AND", "OR", "NOT", "(", ")", ",", "\n", "INCLUDE", "EXISTS", "x", "a.b",
+    "`q r`", '"s"', "''", '""', "5", "-1.5", "==", "!=", ">", "IN", "BETWEEN", "LIKE", "CONTAINS", "INTERSECTS",
+    "match_all", "FROM", "LIMIT", "WITH", "ALIAS", "=", ";", "NULL", "true", "tolower(x)", "now-1d", "-- c\n",
+]  # fmt: skip
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(TOKENS), max_size=14).map(" ".join))
+def test_token_soup_parses_and_round_trips_or_raises_filterql_error(text: str) -> None:
+    try:
+        flt = parse(text)
+    except FilterQLError as err:
+        assert 0 <= err.pos <= len(text)
+        return
+    assert parse(flt.to_ql()) == flt
