@@ -175,11 +175,17 @@ def check_url(value: Any, what: str) -> str:
     """https anywhere, or http on a loopback host (a documented deviation: local mocks have no TLS)."""
     if not isinstance(value, str) or not value:
         raise BadRequest(f"{what} is required (an https URL)")
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise BadRequest(f"{what} must be an absolute https URL, got {value!r}")
-    if parts.scheme == "http" and not is_loopback(parts.hostname):
-        raise BadRequest(f"{what} must use https (plain http is accepted only for loopback hosts), got {value!r}")
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+    except ValueError:
+        parts, host = None, None
+    # Echo only scheme://host: a URL's path, query or userinfo may carry a credential.
+    shown = f"{parts.scheme}://{host}/..." if parts is not None and host else f"a {len(value)}-character string"
+    if parts is None or parts.scheme not in ("http", "https") or not host:
+        raise BadRequest(f"{what} must be an absolute https URL, got {shown}")
+    if parts.scheme == "http" and not is_loopback(host):
+        raise BadRequest(f"{what} must use https (plain http is accepted only for loopback hosts), got {shown}")
     return value
 
 

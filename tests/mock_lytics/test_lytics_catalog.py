@@ -249,3 +249,11 @@ def test_report_validation(api: Api, parts: dict[str, str], body: dict[str, Any]
     job = api.ok("POST", "/v2/job/webhook_enrichment", json=job_body(parts))
     assert expected in api.fail("POST", f"/__admin/jobs/{job['id']}/report", 400, json=body, auth=False)
     assert api.ok("GET", f"/v2/job/{job['id']}")["status"] == "running"
+
+
+def test_url_errors_do_not_echo_query_strings(api: Api, parts: dict[str, str]) -> None:
+    msg = api.fail("POST", "/v2/job/webhook_enrichment", 400,
+                   json=job_body(parts, webhook_url="http://hooks.example/x?api_key=SHOULD-NOT-LEAK"))
+    assert "http://hooks.example/..." in msg and "SHOULD-NOT-LEAK" not in msg
+    assert "SHOULD-NOT-LEAK" not in api.fail("POST", "/v2/job/webhook_enrichment", 400,
+                                             json=job_body(parts, webhook_url="SHOULD-NOT-LEAK"))
