@@ -6,6 +6,7 @@ Exit codes: 0 clean, 1 findings (check) or a template fault on this profile (ren
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any
 
@@ -90,10 +91,14 @@ def cmd_check(args: argparse.Namespace) -> int:
         except TemplateEvalError as exc:  # the template itself does not parse, or imports a forbidden file
             _err(str(exc))
             return EXIT_UNUSABLE
-    if args.report == "json":
-        print_json(report, sys.stdout, fail_on=args.fail_on)
-    else:
-        print_text(report, sys.stdout, fail_on=args.fail_on)
+    try:
+        if args.report == "json":
+            print_json(report, sys.stdout, fail_on=args.fail_on)
+        else:
+            print_text(report, sys.stdout, fail_on=args.fail_on)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `| head`: the reader left; the exit code still tells the story
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return report.exit_code(args.fail_on)
 
 

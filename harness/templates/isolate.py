@@ -19,6 +19,7 @@ import sys
 import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ class IsolatedRenderer:
         self._stderr: Any = None
         self._buffer = b""
         self._lock = threading.Lock()
+        self._finalizer: weakref.finalize | None = None
 
     @property
     def pid(self) -> int | None:
@@ -65,6 +67,8 @@ class IsolatedRenderer:
             cwd=_PROJECT_ROOT,
         )
         self._buffer = b""
+        # An engine dropped without close() must not leave a child (or a ResourceWarning) behind.
+        self._finalizer = weakref.finalize(self, _reap, self._proc, self._stderr)
         return self._proc
 
     def close(self) -> None:
@@ -72,20 +76,13 @@ class IsolatedRenderer:
             self._stop()
 
     def _stop(self) -> None:
-        proc, self._proc = self._proc, None
-        if proc is not None:
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait()
-            for stream in (proc.stdin, proc.stdout):
-                if stream is not None:
-                    stream.close()
-        if self._stderr is not None:
-            self._stderr.close()
-            self._stderr = None
+        self._proc = None
+        if self._finalizer is not None:
+            self._finalizer()  # kills and reaps the child, closes its pipes (runs at most once)
+            self._finalizer = None
 
     def _crash_reason(self) -> str:
-        if self._stderr is None:
+        if self._stderr is None or self._stderr.closed:
             return "the evaluation process died"
         self._stderr.seek(0)
         head = self._stderr.read(8192).decode("utf-8", "replace")
@@ -118,14 +115,17 @@ class IsolatedRenderer:
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"cannot pass the render inputs to the template: {exc}") from exc
         with self._lock:
-            proc = self._proc if self._proc is not None and self._proc.poll() is None else self._start()
-            assert proc.stdin is not None
+            if self._proc is None or self._proc.poll() is not None:
+                self._stop()
+                self._start()
+            proc = self._proc
+            assert proc is not None and proc.stdin is not None
             try:
                 proc.stdin.write(line)
                 proc.stdin.flush()
                 answer = self._read_line(proc)
             except BrokenPipeError:
-                answer = None
+                answer = b""  # the child died before reading the request
             if answer is None or answer == b"":
                 if answer is None:
                     message = (
@@ -162,6 +162,15 @@ class IsolatedRenderer:
                 self._buffer += chunk
         line, _, self._buffer = self._buffer.partition(b"\n")
         return line
+
+
+def _reap(proc: subprocess.Popen[bytes], stderr: Any) -> None:
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()
+    for stream in (proc.stdin, proc.stdout, stderr):
+        if stream is not None:
+            stream.close()
 
 
 def _warm_engine(max_stack: int) -> Any:

@@ -149,3 +149,14 @@ def test_process_engine_matches_the_thread_engine(isolated: TemplateEngine, engi
             here.text,
             here.fields_read,
         )
+
+
+def test_dropped_process_engine_leaves_no_child() -> None:
+    import gc
+
+    eng = TemplateEngine(isolation="process", timeout_s=5.0)
+    assert eng.render(SEED, {"email": "a@b.com"}).value == {"email": "a@b.com"}
+    child = psutil.Process(eng._child.pid)
+    del eng
+    gc.collect()
+    assert not child.is_running() or child.status() == psutil.STATUS_ZOMBIE
