@@ -40,6 +40,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config.update(config)
     if not app.config.get("API_KEY"):
         app.config["API_KEY"] = secrets.token_urlsafe(24)
+    # Bound every body (not only collect's); +1 lets collect read one byte past its limit and say so itself.
+    app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_BODY_BYTES"]) + 1
     app.json.sort_keys = False  # type: ignore[attr-defined]
     clock = app.config["CLOCK"]
     app.extensions[EXTENSION] = Backend(clock=clock, feed_capacity=int(app.config["FEED_CAPACITY"]))

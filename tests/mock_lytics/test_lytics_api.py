@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 from flask import Flask
-from lytics_helpers import TARGET_QL, Api, ansira_schema
+from lytics_helpers import API_KEY, TARGET_QL, Api, FakeClock, ansira_schema
+
+from mock_lytics import create_app
 
 NOT_FOUND = {"segments": ["not_found", "all"]}
 
@@ -88,3 +90,10 @@ def test_admin_profiles_paging(api: Api) -> None:
     assert [p["_id"] for p in first["data"]] == ["1", "2", "3"] and first["total"] == 5
     second = api.get("/__admin/profiles", query_string={"limit": 3, "start": first["_next"]}).get_json()
     assert [p["_id"] for p in second["data"]] == ["4", "5"] and second["_next"] == ""
+
+
+def test_every_route_bounds_its_body(clock: FakeClock) -> None:
+    api = Api(create_app({"API_KEY": API_KEY, "CLOCK": clock, "MAX_BODY_BYTES": 100}))
+    resp = api.post("/api/segment", data="FILTER EXISTS email ALIAS x " + "-" * 200, content_type="text/plain")
+    assert resp.status_code == 413 and resp.get_json()["status"] == 413
+    assert api.ok("GET", "/api/segment") == []
