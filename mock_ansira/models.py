@@ -165,11 +165,7 @@ class AnsiraBackend:
         with self._lock:
             now = self.clock()
             out = [self.users.put(r, self.behaviour.source_codes, now) for r in records]
-            if generate:
-                emails = [e for e in fake_emails(self.seed + len(self.users), generate)]
-                self.users.seed_known(emails)
-                out.extend(u for u in (self.users.get(e) for e in emails) if u is not None)
-            return out
+            return out + self.users.generate(generate)
 
     # --- journal ---------------------------------------------------------------------------------
     def record(self, entry: dict[str, Any], generation: int) -> JournalEntry | None:

@@ -19,6 +19,7 @@ from mock_ansira import reference
 from mock_ansira.behaviour import Client
 from mock_ansira.contract import MAX_BODY_BYTES, Problem, request_problems
 from mock_ansira.errors import (
+    AnsiraError,
     DropConnection,
     InjectedFault,
     InvalidClient,
@@ -280,10 +281,18 @@ def _no_constants(name: str) -> object:
 def create_user() -> tuple[Response, int]:
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"request body is {request.content_length} bytes; the limit is {MAX_BODY_BYTES}")
-    api_pipeline("create_user")
-    body = read_json_body()
+    # Read first so every journaled call names its email (even a 401/429/fault); report body errors only
+    # after the pipeline, which keeps the order: faults, authentication, rate limit, validation.
+    try:
+        body: object = read_json_body()
+        body_error: AnsiraError | None = None
+    except (InvalidRequest, PayloadTooLarge) as exc:
+        body, body_error = None, exc
     if isinstance(body, dict) and isinstance(body.get("email"), str):
         note(email=body["email"].lower())
+    api_pipeline("create_user")
+    if body_error is not None:
+        raise body_error
     be = backend()
     problems = request_problems(body, source_codes=be.behaviour.source_codes)
     if problems:

@@ -183,6 +183,19 @@ class UserStore:
             added += 1
         return added
 
+    def generate(self, count: int) -> list[dict[str, Any]]:
+        """Add `count` new known users with addresses no stored user has; returns them."""
+        emails: list[str] = []
+        attempt = 0
+        while len(emails) < count:
+            salt = _hash_int(self.seed, "generate", self.next_id, attempt) % 2**31
+            for email in fake_emails(salt, count - len(emails)):
+                if email not in self.by_email and email not in emails:
+                    emails.append(email)
+            attempt += 1
+        self.seed_known(emails)
+        return [copy.deepcopy(self.by_email[e]) for e in emails]
+
     def put(self, record: Mapping[str, Any], source_codes: Sequence[str], now: float) -> dict[str, Any]:
         """Create or overwrite one user from an admin seed record (its fields win over Faker's)."""
         key = str(record["email"]).lower()

@@ -136,8 +136,7 @@ def test_connection_reset_in_the_test_client(make_app: AppFactory, process: bool
     assert outcome(client, token, "a@example.com") == "reset"
     assert outcome(client, token, "a@example.com") == ("200" if process else "201")
     entry = journal(client)[1]
-    email = "a@example.com" if process else None  # the body is read only when the work is done
-    assert (entry["status"], entry["fault"], entry["email"]) == (0, "connection_reset", email)
+    assert (entry["status"], entry["fault"], entry["email"]) == (0, "connection_reset", "a@example.com")
 
 
 def test_malformed_and_truncated_bodies_still_did_the_work(make_app: AppFactory) -> None:
@@ -217,3 +216,14 @@ def test_uniform_covers_its_range() -> None:
     samples = [sample_ms(rule, unit_draw(1, i)) for i in range(2000)]
     assert min(samples) >= 5 and max(samples) <= 15
     assert statistics.mean(samples) == pytest.approx(10, abs=0.3)
+
+
+def test_per_email_counts_every_create_user_call_whatever_its_answer(make_app: AppFactory) -> None:
+    faults = [{"kind": "status", "status": 404, "first_n": 2, "operation": "create_user"}]
+    client = make_app(base_behaviour(faults=faults)).test_client()
+    token = get_token(client)
+    assert [outcome(client, token, "A@example.com") for _ in range(3)] == ["404", "404", "201"]
+    client.post(USER_PATH, query_string={"access_token": "bad"}, json=user_body("a@example.com"))
+    summary = client.get("/__admin/journal/summary").json
+    assert summary["per_email"] == {"a@example.com": 4}
+    assert summary["by_status"] == {"200": 1, "404": 2, "201": 1, "401": 1}
