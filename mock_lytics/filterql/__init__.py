@@ -6,7 +6,8 @@
     (True, False)
 
 Modules: lexer (text -> tokens), parser (tokens -> ast), ast (nodes, ``to_ql()``),
-evaluator (ast -> bool per profile), values (coercions), functions (builtins), analysis.
+evaluator (ast -> bool per profile), compare (value-vs-literal rules), values (coercions),
+functions (builtins), analysis (fields read, includes, clock dependence).
 Evaluation rules and where they come from: SEMANTICS.md in this directory.
 """
 
