@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 import socket
 import struct
 import time
@@ -58,7 +60,31 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.before_request(_tag_request)
     app.after_request(_finish_response)
     app.wsgi_app = JournalMiddleware(app.wsgi_app, backend)  # type: ignore[method-assign]
+    redact_server_log()
     return app
+
+
+_QUERY_SECRETS = re.compile(r"((?:access_token|client_secret|api_key|apikey|key)=)[^&\s\"]+", re.IGNORECASE)
+
+
+class RedactQuerySecrets(logging.Filter):
+    """Werkzeug's server logs each request line with its query string, and Lytics sends `?access_token=`."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = _QUERY_SECRETS.sub(r"\1[redacted]", record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _QUERY_SECRETS.sub(r"\1[redacted]", a) if isinstance(a, str) else a for a in record.args
+            )
+        return True
+
+
+def redact_server_log() -> None:
+    """Install the filter on the `werkzeug` logger once per process."""
+    logger = logging.getLogger("werkzeug")
+    if not any(isinstance(f, RedactQuerySecrets) for f in logger.filters):
+        logger.addFilter(RedactQuerySecrets())
 
 
 def get_backend(app: Flask) -> AnsiraBackend:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -61,6 +62,18 @@ def test_stock_oauth_client_gets_a_token_and_enriches(serve: Any, monkeypatch: p
     also = requests.post(srv.url + USER_PATH, params={"access_token": token["access_token"]},
                          json={"email": "a@example.com", "sourceCode": {"keyName": SOURCE}}, timeout=5)
     assert also.status_code == 200
+
+
+def test_server_log_never_shows_the_token_or_secret(serve: Any, caplog: pytest.LogCaptureFixture) -> None:
+    srv = serve()
+    with caplog.at_level(logging.INFO, logger="werkzeug"):
+        token = requests.get(srv.url + TOKEN_PATH, params={"grant_type": "client_credentials", "client_id": CLIENT_ID,
+                                                          "client_secret": SECRET}, timeout=5).json()["access_token"]
+        requests.post(srv.url + USER_PATH, params={"access_token": token},
+                      json={"email": "a@example.com", "sourceCode": {"keyName": SOURCE}}, timeout=5)
+        _wait_for(lambda: "access_token=[redacted]" in caplog.text)  # the server logs after answering
+    assert "client_secret=[redacted]" in caplog.text
+    assert token not in caplog.text and SECRET not in caplog.text
 
 
 @pytest.mark.parametrize(
