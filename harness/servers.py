@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
+import logging
+import socket
 import threading
 import time
 from typing import Any
 
 import requests
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from harness.redact import REDACTOR
+
+log = logging.getLogger("harness.servers")
+
+
+class _RedactingHandler(WSGIRequestHandler):
+    """Request logs at DEBUG through the redactor: werkzeug's default prints query strings (access_token=...)."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s %s %s", self.command, REDACTOR.url(self.path), code)
+
+    def log_error(self, format: str, *args: object) -> None:
+        log.warning("%s", REDACTOR(format % args))
+
+    def log_message(self, format: str, *args: object) -> None:
+        log.info("%s", REDACTOR(format % args))
 
 
 class ServerThread:
@@ -16,8 +36,11 @@ class ServerThread:
     def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int = 0, name: str = "server") -> None:
         self.app = app
         self.name = name
-        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True)
+        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True, request_handler=_RedactingHandler)
         self._server.daemon_threads = True
+        # werkzeug writes headers and body separately; without TCP_NODELAY Nagle holds the body until the
+        # client's delayed ACK (~40 ms on Linux) on every keep-alive response. Accepted sockets inherit it.
+        self._server.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.host = host
         self.port = self._server.server_port
         self._thread = threading.Thread(target=self._server.serve_forever, name=name, daemon=True)

@@ -309,7 +309,7 @@ class EnrichmentJob:
     # -- classification -------------------------------------------------------------------------------------
     def _omit(self, outcome: Outcome, reason: str) -> None:
         self.outcomes.finish(outcome, OMITTED, reason=reason, done_ts=time.time())
-        self._log("warning", f"user {outcome.user} omitted: {reason}", "omitted", {"omitted": 1})
+        self._log("info", f"user {outcome.user} omitted: {reason}", "omitted", {"omitted": 1})
 
     def _success(self) -> None:
         with self._lock:
@@ -355,7 +355,7 @@ class EnrichmentJob:
              quiet: bool = False) -> None:
         msg = REDACTOR(message)
         if not quiet:
-            getattr(log, level if level != "warning" else "warning")("[job %s] %s", self.spec.job_id[:8], msg)
+            getattr(log, level)("[job %s] %s", self.spec.job_id[:8], msg)
         with self._lock:
             self._logs.append({"level": level, "message": msg, "code": code, "context": context or {},
                                "timestamp": rfc3339(time.time())})

@@ -85,7 +85,7 @@ class Gate:
                     return True
                 self._tokens = min(self._burst, self._tokens + (now - self._last) * self._rate)
                 self._last = now
-                if self._tokens >= 1.0:
-                    self._tokens -= 1.0
+                if self._tokens >= 1.0 - 1e-9:  # float dust must not cost a whole refill period
+                    self._tokens = max(0.0, self._tokens - 1.0)
                     return True
                 self._cond.wait(min((1.0 - self._tokens) / self._rate, 0.25))

@@ -293,7 +293,8 @@ class ScenarioRun:
             segment_sizes={slug: self._segment_size(slug) for slug in self.ids["segment"]},
             journal=read_journal(self.ansira), journal_summary=summary.get("data", summary),
             outcomes=outcomes, outcome_summary=merged, duration_s=duration,
-            runner_errors=list(runner.errors) if runner else [], job_status=self._job_status())
+            runner_errors=list(runner.errors) if runner else [], job_status=self._job_status(),
+            max_workers=max((j.spec.worker_count for j in runner.jobs.values()), default=1) if runner else 1)
 
 
 class _Timeout(ConfigError):

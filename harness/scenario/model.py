@@ -206,7 +206,15 @@ class Outcomes(CheckBase):
 
 
 class RetryAfterRespected(CheckBase):
+    """No request inside a Retry-After window, except requests already in flight when the 429 went out.
+
+    In flight means: arriving within `grace_s` of the window opening, at most `in_flight` of them per window
+    (default: the job's worker_count - 1, one per other worker).
+    """
+
     kind: Literal["retry_after_respected"]
+    grace_s: float = Field(0.25, ge=0, le=5)
+    in_flight: int | None = Field(None, ge=0)
 
 
 class Latency(CheckBase):

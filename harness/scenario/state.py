@@ -20,6 +20,7 @@ class RunState:
     duration_s: float
     runner_errors: list[str] = field(default_factory=list)
     job_status: dict[str, str] = field(default_factory=dict)
+    max_workers: int = 1
 
 
 def page_profiles(lytics: ServiceSession, *, page: int = 1000) -> Iterator[dict[str, Any]]:

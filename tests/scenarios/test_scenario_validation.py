@@ -33,7 +33,7 @@ def write(tmp_path: Path, body: str) -> Path:
         (BASE + "a.base { name: 'x', checks: [{ kind: 'audience_sise' }] }", ["checks[0]", "audience_sise"]),
         (BASE + "a.base { name: 'x', steps: [{ wait_until: {}, sleep_s: 1 }] }", ["exactly one action"]),
         (BASE + "a.base { name: 'x' ", ["jsonnet:", "case.jsonnet"]),
-        ("local x = import '../../etc/passwd'; {}", ["refused", "may import only files under"]),
+        ("{ name: 'x', y: importstr '../../../etc/passwd' }", ["refused", "may import only files under"]),
         ("[1, 2]", ["expected the scenario to be an object"]),
     ],
     ids=["typo-key", "wrong-type", "missing-key", "unknown-check-kind", "two-actions", "jsonnet-syntax",

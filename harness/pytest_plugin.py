@@ -1,0 +1,139 @@
+"""pytest plugin: `pytest scenarios/` runs each scenario as a test; fixtures give users the mocks and the stack.
+
+Registered through the `pytest11` entry point. Nothing here imports locust (gevent must stay out of pytest).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from harness.servers import ServerThread
+
+
+def _is_scenario(path: Path) -> bool:
+    parts = path.parts
+    if path.suffix != ".jsonnet" or "scenarios" not in parts:
+        return False
+    inner = parts[len(parts) - 1 - parts[::-1].index("scenarios") + 1:-1]
+    return not any(p in ("lib", "templates") for p in inner)
+
+
+def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:
+    if _is_scenario(file_path):
+        return ScenarioFile.from_parent(parent, path=file_path)
+    return None
+
+
+class ScenarioFile(pytest.File):
+    def collect(self) -> Iterator[pytest.Item]:
+        yield ScenarioItem.from_parent(self, name=self.path.stem)
+
+
+class ScenarioFailed(Exception):
+    pass
+
+
+class ScenarioItem(pytest.Item):
+    def runtest(self) -> None:
+        from harness.scenario import engine
+
+        self.result = engine.run_file(self.path)
+        if not self.result.ok:
+            raise ScenarioFailed(self.result)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        from harness.errors import HarnessError
+        from harness.redact import REDACTOR
+
+        if isinstance(excinfo.value, ScenarioFailed):
+            r = excinfo.value.args[0]
+            lines = [f"scenario {r.name} failed ({self.path})"]
+            if r.error:
+                lines.append(f"  error: {r.error}")
+            for c in r.checks:
+                lines.append(f"  [{'ok' if c.ok else 'FAIL'}] {c.name}: {c.reason}")
+                if not c.ok:
+                    lines.extend(f"      - {d}" for d in c.details)
+            return REDACTOR("\n".join(lines))
+        if isinstance(excinfo.value, HarnessError):
+            return REDACTOR(f"{self.path}: {excinfo.value}")
+        return str(super().repr_failure(excinfo))
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, 0, f"scenario: {self.name}"
+
+
+# -- fixtures for users' own tests ---------------------------------------------------------------------------
+@dataclass
+class MockHandle:
+    """A running mock: its base URL, credentials and a session that already carries them."""
+
+    url: str
+    session: requests.Session
+    credentials: dict[str, Any]
+
+    def reset(self) -> None:
+        self.session.post(self.url + "/__admin/reset").raise_for_status()
+
+
+@pytest.fixture(scope="session")
+def _ansira_server() -> Iterator[tuple[ServerThread, dict[str, Any]]]:
+    from harness.stack import prepare_behaviour
+    from mock_ansira import create_app
+
+    behaviour = prepare_behaviour(None, 0)
+    srv = ServerThread(create_app({"BEHAVIOUR": behaviour}), name="ansira-fixture").start(ready_path="/__admin/health")
+    yield srv, behaviour
+    srv.stop()
+
+
+@pytest.fixture
+def ansira_mock(_ansira_server: tuple[ServerThread, dict[str, Any]]) -> Iterator[MockHandle]:
+    """Mock Ansira on an OS-chosen loopback port, reset before each test."""
+    srv, behaviour = _ansira_server
+    client = behaviour["clients"][0]
+    handle = MockHandle(srv.url, requests.Session(), {
+        "client_id": client["client_id"], "client_secret": client["client_secret"],
+        "source_code": behaviour["source_codes"][0], "token_url": srv.url + "/service/oauth/v2/token",
+        "user_url": srv.url + "/service/api/v2/user"})
+    handle.reset()
+    yield handle
+    handle.session.close()
+
+
+@pytest.fixture(scope="session")
+def _lytics_server() -> Iterator[tuple[ServerThread, str]]:
+    from mock_lytics import create_app
+
+    key = "lk_" + secrets.token_urlsafe(16)
+    srv = ServerThread(create_app({"API_KEY": key}), name="lytics-fixture").start(ready_path="/__admin/health")
+    yield srv, key
+    srv.stop()
+
+
+@pytest.fixture
+def lytics_mock(_lytics_server: tuple[ServerThread, str]) -> Iterator[MockHandle]:
+    """Mock Lytics on an OS-chosen loopback port, reset before each test; the session carries the API key."""
+    srv, key = _lytics_server
+    session = requests.Session()
+    session.headers["Authorization"] = key
+    handle = MockHandle(srv.url, session, {"api_key": key})
+    handle.reset()
+    yield handle
+    session.close()
+
+
+@pytest.fixture
+def enrichment_stack() -> Iterator[Any]:
+    """A fresh stack (both mocks + the runner) per test; `stack.ready_info()` has URLs and credentials."""
+    from harness.stack import Stack
+
+    with Stack() as stack:
+        yield stack
