@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
-import os
-import signal
 import sys
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from harness.cli_procs import wait_for_signal, write_ready
 from harness.errors import ConfigError, HarnessError
 from harness.redact import REDACTOR, install_log_redaction
 
@@ -97,22 +94,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     stack = Stack(seed=args.seed, lytics_port=args.lytics_port, ansira_port=args.ansira_port, host=args.host)
     stack.start()
     info = stack.ready_info()
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
     try:
-        if args.ready_file:
-            tmp = Path(args.ready_file).with_suffix(".tmp")
-            tmp.write_text(json.dumps(info, indent=2), encoding="utf-8")
-            os.chmod(tmp, 0o600)
-            os.replace(tmp, args.ready_file)
+        write_ready(args.ready_file, info)
         print(f"mock Lytics  {info['lytics_url']}\nmock Ansira  {info['ansira_url']}\n"
               f"runner       following {info['lytics_url']}/__admin/feed\n"
               f"credentials  {'written to ' + args.ready_file if args.ready_file else 'use --ready-file to get them'}"
               "\nCtrl-C to stop.", flush=True)
-        stop.wait()
-    finally:
+    except BaseException:
         stack.stop()
+        raise
+    wait_for_signal(stack.stop)
     return EXIT_OK
 
 
@@ -146,12 +137,11 @@ def build_parser() -> argparse.ArgumentParser:
     srv.add_argument("--seed", type=int, default=0)
     srv.set_defaults(func=cmd_serve)
 
-    try:
-        from harness.templates.cli import add_commands
-    except ImportError:  # pragma: no cover - the template commands ship with the package
-        add_commands = None
-    if add_commands is not None:
-        add_commands(sub)
+    from harness.cli_procs import add_commands as add_process_commands
+    from harness.templates.cli import add_commands as add_template_commands
+
+    add_process_commands(sub)
+    add_template_commands(sub)
     return p
 
 
