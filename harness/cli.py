@@ -51,7 +51,12 @@ def cmd_run(args: argparse.Namespace) -> int:
             def progress(msg: str, _n: str = sc.name) -> None:
                 sys.stderr.write(f"\r\033[K[{_n}] {msg}")
                 sys.stderr.flush()
-        results.append(engine.ScenarioRun(sc, file=str(f), progress=progress).execute())
+        overrides: dict[str, object] = {}
+        if args.dry_run:
+            overrides["dry_run"] = True
+        if args.max_calls is not None:
+            overrides["max_calls"] = args.max_calls
+        results.append(engine.ScenarioRun(sc, file=str(f), progress=progress, runner_overrides=overrides).execute())
         if progress:
             sys.stderr.write("\r\033[K")
     if args.out:
@@ -117,6 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-k", help="only scenarios whose file name contains this")
     run.add_argument("--report", choices=("text", "json", "junit"), default="text")
     run.add_argument("--out", help="also write report.json, junit.xml and report.txt into this folder")
+    run.add_argument("--dry-run", action="store_true", help="render every request and log it; send nothing")
+    run.add_argument("--max-calls", type=int, help="hard cap on webhook requests (live validation safety)")
     run.set_defaults(func=cmd_run)
 
     chk = sub.add_parser("check", help="render and validate scenarios without running them")

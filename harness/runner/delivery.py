@@ -2,14 +2,37 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from harness.errors import ConfigError
 
 TOKEN_PLACEHOLDER = "{token}"
 NEVER_RETRY = frozenset({400, 404, 413})
+
+
+def is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def require_secure_url(url: str, what: str) -> str:
+    """Lytics requires https; plain http is allowed only to a loopback host (the local mocks)."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return url
+    if parts.scheme == "http" and is_loopback(parts.hostname):
+        return url
+    shown = f"{parts.scheme}://{parts.hostname or ''}"
+    raise ConfigError(f"{what} must be an https URL (http only to a loopback host); got {shown}")
 
 
 @dataclass(frozen=True)
@@ -78,7 +101,7 @@ class JobSpec:
             job_id=job["id"], name=job.get("name") or job["id"],
             segment_ids=tuple(cfg.get("segment_ids") or ()),
             stream=cfg.get("stream") or "webhook_enrichment",
-            webhook_url=cfg["webhook_url"],
+            webhook_url=require_secure_url(str(cfg.get("webhook_url") or ""), "webhook_url"),
             http_method=(cfg.get("http_method") or "POST").upper(),
             user_fields=tuple(cfg.get("user_fields") or ()),
             withbackfill=bool(cfg.get("withbackfill", True)),

@@ -8,6 +8,7 @@ error); 10 consecutive failed requests put the whole job into error backoff, and
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -17,10 +18,10 @@ from typing import Any
 
 import requests
 
-from harness.errors import RemoteError, TemplateAssertionFailed, TemplateError
+from harness.errors import ConfigError, RemoteError, TemplateAssertionFailed, TemplateError
 from harness.http import Timeouts, webhook_session
 from harness.redact import REDACTOR
-from harness.runner.delivery import JobSpec, Placement
+from harness.runner.delivery import JobSpec, Placement, require_secure_url
 from harness.runner.lytics import LyticsClient
 from harness.runner.oauth import TokenManager
 from harness.runner.outcomes import ENRICHED, OMITTED, Outcome, OutcomeLog
@@ -87,7 +88,8 @@ class EnrichmentJob:
                 scopes = self.auth_config.get("scopes") or None
                 if isinstance(scopes, str):
                     scopes = [s for s in scopes.replace(",", " ").split() if s]
-                self.tokens = TokenManager(self.session, self.auth_config["token_url"],
+                token_url = require_secure_url(str(self.auth_config["token_url"]), "token_url")
+                self.tokens = TokenManager(self.session, token_url,
                                            self.auth_config["client_id"], self.auth_config["client_secret"],
                                            scopes=scopes)
         self.writeback = WriteBack(lytics, self.spec.stream, self._landed, batch_size=options.writeback_batch,
@@ -219,6 +221,12 @@ class EnrichmentJob:
             self._omit(outcome, f"template error: {REDACTOR(exc)}")
             return None
         o_url, o_headers, body = split_override(value)
+        if o_url:
+            try:
+                require_secure_url(o_url, "ly_template_url")
+            except ConfigError as exc:
+                self._omit(outcome, str(exc))
+                return None
         return o_url or url, {**headers, **(o_headers or {})}, body
 
     def _process(self, item: WorkItem) -> bool:
@@ -231,7 +239,8 @@ class EnrichmentJob:
             return False
         url, extra_headers, body = rendered
         if self.options.dry_run:
-            self._log("info", f"dry-run: would {self.spec.http_method} {REDACTOR.url(url)}", "dry_run")
+            self._log("info", f"dry-run: would {self.spec.http_method} {REDACTOR.url(url)} "
+                      f"body={json.dumps(body, sort_keys=True)[:2000]}", "dry_run")
             self._omit(outcome, "dry-run: not sent")
             return False
         refreshed = False

@@ -159,7 +159,13 @@ class Runner:
                 self.identifier_fields = self.lytics.identifier_fields()
             job = EnrichmentJob(rt, self.lytics, self.engine, outcomes, self.identifier_fields, self.options)
         except (RemoteError, ConfigError, KeyError) as exc:
-            self._error(f"job {job_id} could not start: {REDACTOR(exc)}")
+            msg = f"job {job_id} could not start: {REDACTOR(exc)}"
+            self._error(msg)
+            try:  # make it visible where the user looks: the job's status and logs in Lytics
+                self.lytics.report(job_id, {"status": "failed", "message": msg, "counters": {},
+                                            "logs": [{"level": "error", "message": msg, "code": "config"}]})
+            except RemoteError:
+                pass
             return
         self.jobs[job_id] = job
         if rt["job"].get("status") == "paused":

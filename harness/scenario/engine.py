@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
 from collections.abc import Callable
@@ -25,7 +26,7 @@ from harness.stack import Stack, prepare_behaviour
 from mock_ansira.behaviour import BehaviourError, load_behaviour, merge_documents
 
 log = logging.getLogger("harness.scenario")
-_PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
+_PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+|env:[A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
 
 @dataclass
@@ -66,8 +67,9 @@ def load(path: str | Path) -> m.Scenario:
 
 class ScenarioRun:
     def __init__(self, scenario: m.Scenario, *, file: str | None = None,
-                 progress: Callable[[str], None] | None = None) -> None:
+                 progress: Callable[[str], None] | None = None, runner_overrides: dict[str, Any] | None = None) -> None:
         self.sc = scenario
+        self.runner_overrides = runner_overrides or {}
         self.file = file
         self.progress = progress or (lambda _msg: None)
         self.ids: dict[str, dict[str, str]] = {"segment": {}, "template": {}, "auth": {}, "job": {}}
@@ -76,7 +78,7 @@ class ScenarioRun:
     def execute(self) -> ScenarioResult:
         result = ScenarioResult(self.sc.name, self.file, self.sc.description)
         try:
-            options = RunnerOptions(**self.sc.runner)
+            options = RunnerOptions(**{**self.sc.runner, **self.runner_overrides})
         except TypeError as exc:
             raise ScenarioError(f"runner: {exc}", file=self.file, path="runner") from None
         started = time.monotonic()
@@ -115,6 +117,13 @@ class ScenarioRun:
         if isinstance(value, str):
             def rep(mt: re.Match[str]) -> str:
                 key = mt.group(1)
+                if key.startswith("env:"):
+                    value = os.environ.get(key[4:])
+                    if not value:
+                        raise ScenarioError(f"placeholder {{{{{key}}}}}: environment variable {key[4:]} is not set",
+                                            file=self.file)
+                    REDACTOR.add(value)
+                    return value
                 if key not in self.vars:
                     raise ScenarioError(f"unknown placeholder {{{{{key}}}}}; known: {', '.join(sorted(self.vars))}",
                                         file=self.file)

@@ -130,7 +130,7 @@ def test_jobspec_defaults_follow_lytics() -> None:
 
 
 def test_jobspec_rejects_too_many_workers() -> None:
-    with pytest.raises(ConfigError, match="worker_count must be 1..20"):
+    with pytest.raises(ConfigError, match=r"worker_count must be 1\.\.20"):
         JobSpec.from_runtime(_runtime(worker_count=21))
 
 
@@ -155,3 +155,27 @@ def test_outcome_log_counts_and_percentiles() -> None:
     assert s["omitted_reasons"] == {"HTTP 400": 2}
     assert s["latency_ms"]["p50"] == 40.0 and s["latency_ms"]["max"] == 80.0
     assert percentile([], 50) is None and percentile([1.0], 99) == 1.0
+
+
+@pytest.mark.parametrize(
+    ("url", "ok"),
+    [
+        ("https://api.ansira.example/service/api/v2/user", True),
+        ("http://127.0.0.1:5000/x", True),
+        ("http://localhost:5000/x", True),
+        ("http://[::1]:5000/x", True),
+        ("http://api.ansira.example/service/api/v2/user", False),
+        ("http://10.0.0.1/x", False),
+        ("ftp://127.0.0.1/x", False),
+        ("not a url", False),
+    ],
+    ids=["https", "loopback-v4", "localhost", "loopback-v6", "plain-http-remote", "private-range", "ftp", "garbage"],
+)
+def test_webhook_urls_must_be_https_unless_loopback(url: str, ok: bool) -> None:
+    from harness.runner.delivery import require_secure_url
+
+    if ok:
+        assert require_secure_url(url, "webhook_url") == url
+    else:
+        with pytest.raises(ConfigError, match="webhook_url must be an https URL"):
+            require_secure_url(url, "webhook_url")
