@@ -112,12 +112,16 @@ class _Lexer:
                 return "".join(chars)
             if not verbatim and ch == "\\":
                 nxt = text[i + 1 : i + 2]
-                if nxt == "u" and len(text) >= i + 6:
-                    try:
-                        chars.append(chr(int(text[i + 2 : i + 6], 16)))
-                    except ValueError:
+                if nxt == "u":
+                    code = _hex4(text, i + 2)
+                    if code is None:
                         return None
                     i += 6
+                    low = _hex4(text, i + 2) if text.startswith("\\u", i) else None
+                    if 0xD800 <= code < 0xDC00 and low is not None and 0xDC00 <= low < 0xE000:
+                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)  # a surrogate pair
+                        i += 6
+                    chars.append(chr(code))
                     continue
                 if nxt not in _ESCAPES:
                     return None
@@ -145,6 +149,13 @@ class _Lexer:
             lines.append(line.strip())
             i = end + 1
         return None
+
+
+def _hex4(text: str, start: int) -> int | None:
+    digits = text[start : start + 4]
+    if len(digits) != 4 or any(c not in "0123456789abcdefABCDEF" for c in digits):
+        return None
+    return int(digits, 16)
 
 
 @lru_cache(maxsize=512)
