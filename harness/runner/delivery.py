@@ -88,6 +88,7 @@ class JobSpec:
     do_not_retry: frozenset[int]
     template_source: str | None
     template_name: str | None
+    config: dict[str, Any]  # the job config as Lytics holds it: what jobConfGet() reads in templates
 
     @classmethod
     def from_runtime(cls, rt: dict[str, Any]) -> JobSpec:
@@ -110,6 +111,7 @@ class JobSpec:
             do_not_retry=frozenset(int(c) for c in cfg.get("do_not_retry") or ()),
             template_source=tpl.get("source") if tpl else None,
             template_name=tpl.get("name") if tpl else None,
+            config=dict(cfg),
         )
 
     def wants(self, event: str) -> bool:

@@ -8,7 +8,6 @@ error); 10 consecutive failed requests put the whole job into error backoff, and
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -28,7 +27,7 @@ from harness.runner.outcomes import ENRICHED, OMITTED, Outcome, OutcomeLog
 from harness.runner.pacing import Gate, backoff_delay, parse_retry_after
 from harness.runner.queue import WorkItem, WorkQueue
 from harness.runner.writeback import WriteBack
-from harness.templates import TemplateEngine, build_entity, default_payload, split_override
+from harness.templates import TemplateEngine, build_entity, default_payload, encode_body, split_override
 from harness.timefmt import rfc3339
 
 log = logging.getLogger("harness.runner.job")
@@ -204,30 +203,25 @@ class EnrichmentJob:
                 with self._lock:
                     self._active.discard(item.profile_id)
 
-    def _render(self, item: WorkItem, outcome: Outcome) -> tuple[str, dict[str, str], Any] | None:
-        url, headers = self.spec.webhook_url, {}
+    def _render(self, item: WorkItem, outcome: Outcome) -> tuple[str, dict[str, str], bytes] | None:
+        """The request as Lytics would send it; None when the user is omitted (assert, template or URL error)."""
         try:
             if self.spec.template_source is None:
-                return url, headers, default_payload(item.profile, self.spec.user_fields)
-            entity = build_entity(item.profile, self.spec.user_fields, item.segment_events)
-            job_config = {"webhook_url": self.spec.webhook_url, "stream": self.spec.stream,
-                          "user_fields": list(self.spec.user_fields)}
-            value = self.engine.render(self.spec.template_source, entity, job_config,
-                                       filename=f"{self.spec.template_name or 'template'}.jsonnet").value
+                o_url, o_headers, body = None, None, default_payload(item.profile, self.spec.user_fields)
+            else:
+                entity = build_entity(item.profile, self.spec.user_fields, item.segment_events)
+                value = self.engine.render(self.spec.template_source, entity, self.spec.config,
+                                           filename=f"{self.spec.template_name or 'template'}.jsonnet").value
+                o_url, o_headers, body = split_override(value)
+            if o_url:
+                require_secure_url(o_url, "ly_template_url")
         except TemplateAssertionFailed as exc:
             self._omit(outcome, f"assert: {exc.message}")
             return None
-        except TemplateError as exc:
+        except (TemplateError, ConfigError) as exc:
             self._omit(outcome, f"template error: {REDACTOR(exc)}")
             return None
-        o_url, o_headers, body = split_override(value)
-        if o_url:
-            try:
-                require_secure_url(o_url, "ly_template_url")
-            except ConfigError as exc:
-                self._omit(outcome, str(exc))
-                return None
-        return o_url or url, {**headers, **(o_headers or {})}, body
+        return o_url or self.spec.webhook_url, dict(o_headers or {}), encode_body(body)
 
     def _process(self, item: WorkItem) -> bool:
         """Send one user; True when the response was handed to the write-back (the user is still active)."""
@@ -240,7 +234,7 @@ class EnrichmentJob:
         url, extra_headers, body = rendered
         if self.options.dry_run:
             self._log("info", f"dry-run: would {self.spec.http_method} {REDACTOR.url(url)} "
-                      f"body={json.dumps(body, sort_keys=True)[:2000]}", "dry_run")
+                      f"body={body[:2000].decode('utf-8', 'replace')}", "dry_run")
             self._omit(outcome, "dry-run: not sent")
             return False
         refreshed = False
@@ -269,9 +263,10 @@ class EnrichmentJob:
                     continue
             headers, params = self.placement.apply(token)
             headers.update(extra_headers)
+            headers.setdefault("Content-Type", "application/json")
             self.outcomes.count("sent")
             try:
-                resp = self.session.request(self.spec.http_method, url, params=params, headers=headers, json=body)
+                resp = self.session.request(self.spec.http_method, url, params=params, headers=headers, data=body)
             except requests.RequestException as exc:
                 self.outcomes.count("transport_errors")
                 outcome.http_status = None

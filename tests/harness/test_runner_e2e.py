@@ -12,7 +12,7 @@ from collections.abc import Callable
 from harness.scenario.engine import ScenarioResult
 
 Run = Callable[[str], ScenarioResult]
-DRAIN = "{ wait_until: { idle: true, audience_empty: 'ansira_enrichment_source', timeout_s: 60 } }"
+DRAIN = "local drain = { wait_until: { idle: true, audience_empty: 'ansira_enrichment_source', timeout_s: 60 } };\n"
 
 
 def assert_passed(result: ScenarioResult) -> None:
@@ -47,15 +47,15 @@ def test_token_refreshed_before_expiry(run_variant: Run) -> None:
 
 
 def test_revoked_token_is_refetched_and_the_call_retried(run_variant: Run) -> None:
-    result = run_variant("""a.base { name: 'revoked',
+    result = run_variant(DRAIN + """a.base { name: 'revoked',
       ansira+: { latency: { kind: 'fixed', ms: 10 } },
       lytics+: { jobs: [a.job(workers=2)] },
       profiles+: { generate: { count: 150 } },
       steps: [{ create_profiles: 'all' }, { create_jobs: 'all' }, { sleep_s: 0.4 }, { revoke_tokens: 'all' },
-              %s],
+              drain],
       checks: [a.checks.all_enriched, a.checks.audience_drained, a.checks.nothing_pending,
                { kind: 'token_fetches', count: { min: 2 } },
-               { kind: 'no_duplicate_calls' }] }""" % DRAIN)
+               { kind: 'no_duplicate_calls' }] }""")
     assert_passed(result)
     assert statuses(result)["401"] >= 1
     counters = result.summary["outcomes"]["counters"]
@@ -146,10 +146,10 @@ def test_backfill_spans_several_scan_pages(run_variant: Run) -> None:
 
 
 def test_no_duplicate_calls_with_twenty_workers_and_realtime_entries(run_variant: Run) -> None:
-    result = run_variant("""a.base { name: 'twenty_workers',
+    result = run_variant(DRAIN + """a.base { name: 'twenty_workers',
       lytics+: { jobs: [a.job(workers=20)] },
       profiles+: { generate: { count: 300, duplicate_email: 0.1 } },
-      steps: [{ create_jobs: 'all' }, { create_profiles: 'all' }, %s],
+      steps: [{ create_jobs: 'all' }, { create_profiles: 'all' }, drain],
       checks: [a.checks.all_enriched, a.checks.one_call_per_user, a.checks.audience_drained,
-               a.checks.nothing_pending, { kind: 'no_duplicate_calls' }] }""" % DRAIN)
+               a.checks.nothing_pending, { kind: 'no_duplicate_calls' }] }""")
     assert_passed(result)
