@@ -15,7 +15,8 @@ from harness.scenario.engine import ScenarioResult
 
 
 def text(results: Sequence[ScenarioResult], out: TextIO) -> None:
-    console = Console(file=out, highlight=False, soft_wrap=True)
+    tty = hasattr(out, "isatty") and out.isatty()
+    console = Console(file=out, highlight=False, soft_wrap=True, width=None if tty else 140)
     for r in results:
         verdict = "[green]PASS[/]" if r.ok else "[red]FAIL[/]"
         console.print(f"{verdict} [bold]{r.name}[/] ({r.file}) in {r.duration_s:.2f}s")
