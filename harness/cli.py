@@ -14,6 +14,7 @@ from harness.redact import REDACTOR, install_log_redaction
 
 DEFAULT_SCENARIO = "scenarios/quickstart.jsonnet"
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+NOT_SCENARIOS = frozenset({"lib", "templates"})  # folders of shared jsonnet and webhook templates, not scenarios
 
 
 class _Parser(argparse.ArgumentParser):
@@ -27,7 +28,8 @@ def _scenario_files(paths: Sequence[str], keyword: str | None) -> list[Path]:
     for raw in paths or [DEFAULT_SCENARIO]:
         p = Path(raw)
         if p.is_dir():
-            files.extend(sorted(x for x in p.rglob("*.jsonnet") if "lib" not in x.relative_to(p).parts[:-1]))
+            found = p.rglob("*.jsonnet")
+            files.extend(sorted(x for x in found if NOT_SCENARIOS.isdisjoint(x.relative_to(p).parts[:-1])))
         elif p.is_file():
             files.append(p)
         else:

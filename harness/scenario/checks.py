@@ -180,7 +180,13 @@ CHECKS: dict[type, Callable[[Any, RunState], CheckResult]] = {
 
 
 def run_check(c: Any, st: RunState) -> CheckResult:
-    return CHECKS[type(c)](c, st)
+    fn = CHECKS.get(type(c))
+    if fn is None:  # set-up diagnoses live in their own module, which imports this one
+        from harness.scenario.checks_setup import SETUP_CHECKS
+
+        CHECKS.update(SETUP_CHECKS)
+        fn = CHECKS[type(c)]
+    return fn(c, st)
 
 
 def _brief(p: dict[str, Any]) -> str:

@@ -20,7 +20,7 @@ from harness.runner import RunnerOptions
 from harness.scenario import loader
 from harness.scenario import model as m
 from harness.scenario.checks import CheckResult, run_check
-from harness.scenario.profiles import all_profiles
+from harness.scenario.profiles import all_profiles, generate
 from harness.scenario.state import RunState, page_profiles, read_journal
 from harness.stack import Stack, prepare_behaviour
 from mock_ansira.behaviour import BehaviourError, load_behaviour, merge_documents
@@ -73,6 +73,8 @@ class ScenarioRun:
         self.file = file
         self.progress = progress or (lambda _msg: None)
         self.ids: dict[str, dict[str, str]] = {"segment": {}, "template": {}, "auth": {}, "job": {}}
+        gen = scenario.profiles.generate
+        self._generated = gen.count if gen is not None else 0  # users generated so far: later batches number on
 
     # -- entry point ----------------------------------------------------------------------------------------
     def execute(self) -> ScenarioResult:
@@ -181,19 +183,53 @@ class ScenarioRun:
         raise ScenarioError(f"unknown {kind} {ref!r}; defined: {', '.join(sorted(table)) or 'none'}",
                             file=self.file, path=where)
 
-    def _create_job(self, i: int, job: m.Job) -> None:
+    def _job_body(self, i: int, job: m.Job, changes: dict[str, Any] | None = None) -> dict[str, Any]:
         where = f"lytics.jobs[{i}]"
-        cfg = self._subst(dict(job.config))
+        cfg = self._subst({**job.config, **(changes or {})})
         if "segment_ids" in cfg:
             cfg["segment_ids"] = [self._resolve("segment", s, f"{where}.config.segment_ids")
                                   for s in cfg["segment_ids"]]
         if cfg.get("template_id"):
             cfg["template_id"] = self._resolve("template", cfg["template_id"], f"{where}.config.template_id")
-        body = {"name": job.name, "description": job.description, "workflow": job.workflow,
+        return {"name": job.name, "description": job.description, "workflow": job.workflow,
                 "auth_ids": [self._resolve("auth", a, f"{where}.auths") for a in job.auths], "config": cfg}
+
+    def _create_job(self, i: int, job: m.Job) -> None:
         params = {} if job.run_job else {"run_job": "false"}
-        created = self._api("POST", f"/v2/job/{job.workflow}", where, json=body, params=params)
+        created = self._api("POST", f"/v2/job/{job.workflow}", f"lytics.jobs[{i}]", json=self._job_body(i, job),
+                            params=params)
         self.ids["job"][job.name] = created["id"]
+
+    def _update_job(self, u: m.UpdateJob, where: str) -> None:
+        job_id = self._resolve("job", u.job, f"{where}.job")
+        i, job = next((i, j) for i, j in enumerate(self.sc.lytics.jobs) if self.ids["job"].get(j.name) == job_id)
+        self._api("PUT", f"/v2/job/{job.workflow}/{job_id}", where, json=self._job_body(i, job, u.config))
+
+    def _collect_rate(self, c: m.CollectRate, where: str) -> None:
+        """Users arrive in small batches on a schedule, like real-time traffic, not as one bulk upload."""
+        spec = m.Generate(count=c.count, **c.generate.model_dump())
+        seed = self.sc.seed + 1 + self._generated  # a fresh crowd per step, still repeatable
+        batch_size = max(1, min(200, int(c.per_s / 20)))  # ~20 batches a second at most
+        started = time.monotonic()
+        batch: list[dict[str, Any]] = []
+        sent = 0
+        for p in generate(spec, seed, offset=self._generated):
+            batch.append(p)
+            if len(batch) >= batch_size:
+                sent = self._send_batch(c.stream, batch, where, sent, started, c.per_s)
+                batch = []
+        if batch:
+            self._send_batch(c.stream, batch, where, sent, started, c.per_s)
+        self._generated += c.count
+
+    def _send_batch(self, stream: str, batch: list[dict[str, Any]], where: str, sent: int, started: float,
+                    per_s: float) -> int:
+        due = started + sent / per_s
+        delay = due - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)  # pacing the scenario's own traffic, not waiting for a condition
+        self._api("POST", f"/collect/json/{stream}", where, json=batch)
+        return sent + len(batch)
 
     # -- steps ----------------------------------------------------------------------------------------------
     def _step(self, step: m.Step, where: str) -> None:
@@ -206,6 +242,12 @@ class ScenarioRun:
             if not isinstance(events, list) or not isinstance(c.get("stream"), str):
                 raise ScenarioError("collect takes {stream: str, events: [..]}", file=self.file, path=where)
             self._api("POST", f"/collect/json/{c['stream']}", where, json=events)
+        elif action == "collect_rate":
+            assert step.collect_rate is not None
+            self._collect_rate(step.collect_rate, where)
+        elif action == "update_job":
+            assert step.update_job is not None
+            self._update_job(step.update_job, where)
         elif action == "create_jobs":
             names = [j.name for j in self.sc.lytics.jobs] if step.create_jobs == "all" else step.create_jobs
             for i, job in enumerate(self.sc.lytics.jobs):
@@ -297,13 +339,19 @@ class ScenarioRun:
             summary = self.ansira.get("/__admin/journal/summary").json()
         except (requests.RequestException, ValueError):
             summary = {}
+        try:
+            ansira_users = self.ansira.get("/__admin/users").json()
+        except (requests.RequestException, ValueError):
+            ansira_users = []
         return RunState(
             profiles=list(page_profiles(self.lytics)),
             segment_sizes={slug: self._segment_size(slug) for slug in self.ids["segment"]},
             journal=read_journal(self.ansira), journal_summary=summary.get("data", summary),
             outcomes=outcomes, outcome_summary=merged, duration_s=duration,
             runner_errors=list(runner.errors) if runner else [], job_status=self._job_status(),
-            max_workers=max((j.spec.worker_count for j in runner.jobs.values()), default=1) if runner else 1)
+            max_workers=max((j.spec.worker_count for j in runner.jobs.values()), default=1) if runner else 1,
+            ansira_users=ansira_users if isinstance(ansira_users, list) else [], scenario=self.sc,
+            source_codes=list(self.stack.behaviour.get("source_codes") or []))
 
 
 class _Timeout(ConfigError):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from harness.errors import ScenarioError
+from mock_lytics import filterql
 
 
 class Strict(BaseModel):
@@ -50,6 +51,21 @@ def _num(v: float) -> str:
     return str(int(v)) if float(v).is_integer() else f"{v:g}"
 
 
+def _filterql(text: str, *, segment: bool = False) -> str:
+    """Parse FilterQL at load time, so a typo fails before the stack starts, not after a whole run."""
+    try:
+        flt = filterql.parse_condition(text)
+    except filterql.FilterQLError as exc:
+        raise ValueError(f"FilterQL: {exc}") from None
+    if segment and (flt.table or "user").lower() != "user":
+        raise ValueError(f"FilterQL: FROM {flt.table!r}: only the 'user' table is simulated")
+    return text
+
+
+FilterQL = Annotated[str, AfterValidator(_filterql)]
+SegmentQL = Annotated[str, AfterValidator(lambda t: _filterql(t, segment=True))]
+
+
 # -- Lytics set-up ------------------------------------------------------------------------------------------
 class Field_(Strict):
     id: str
@@ -68,7 +84,7 @@ class Mapping_(Strict):
 
 
 class Segment(Strict):
-    ql: str
+    ql: SegmentQL
     name: str | None = None
     slug: str | None = None
     description: str | None = None
@@ -108,8 +124,9 @@ class Lytics(Strict):
 
 
 # -- profiles -----------------------------------------------------------------------------------------------
-class Generate(Strict):
-    count: int = Field(ge=0, le=1_000_000)
+class Quirks(Strict):
+    """How generated users look; `Generate` adds how many (a collect_rate step gives its own count)."""
+
     seed: int | None = None
     missing_email: float = Field(0.0, ge=0, le=1)
     bad_email: float = Field(0.0, ge=0, le=1)
@@ -118,6 +135,19 @@ class Generate(Strict):
     unicode_names: float = Field(0.0, ge=0, le=1)
     known_to_ansira: float = Field(0.0, ge=0, le=1, description="share of emails Ansira already knows")
     extra: dict[str, Any] = Field(default_factory=dict, description="constant fields added to every profile")
+    pick: dict[str, list[Any]] = Field(default_factory=dict,
+                                       description="fields set to a seeded random choice from the list, per profile")
+
+    @model_validator(mode="after")
+    def _non_empty_choices(self) -> Quirks:
+        empty = [k for k, v in self.pick.items() if not v]
+        if empty:
+            raise ValueError(f"pick: give at least one value for {', '.join(empty)}")
+        return self
+
+
+class Generate(Quirks):
+    count: int = Field(ge=0, le=1_000_000)
 
 
 class Profiles(Strict):
@@ -135,12 +165,30 @@ class WaitUntil(Strict):
     timeout_s: float = Field(30.0, gt=0, le=3600)
 
 
+class UpdateJob(Strict):
+    """Save the job again (PUT), optionally with config changes: Lytics restarts it and re-reads its audiences."""
+
+    job: str
+    config: dict[str, Any] = Field(default_factory=dict, description="keys merged over the job's config")
+
+
+class CollectRate(Strict):
+    """Send `count` generated users to a stream at about `per_s` users a second (real-time arrivals)."""
+
+    stream: str = "web"
+    count: int = Field(ge=1, le=1_000_000)
+    per_s: float = Field(gt=0, le=100_000)
+    generate: Quirks = Field(default_factory=Quirks)
+
+
 class Step(Strict):
     """Exactly one action per step."""
 
     create_profiles: Literal["all"] | None = None
     collect: dict[str, Any] | None = None
+    collect_rate: CollectRate | None = None
     create_jobs: Literal["all"] | list[str] | None = None
+    update_job: UpdateJob | None = None
     pause_job: str | None = None
     resume_job: str | None = None
     ansira_behaviour: dict[str, Any] | None = None
@@ -167,8 +215,8 @@ class CheckBase(Strict):
 
 class ProfilesCheck(CheckBase):
     kind: Literal["profiles"]
-    where: str = "*"
-    expect: str
+    where: FilterQL = "*"
+    expect: FilterQL
     quantifier: Literal["all", "none", "some"] = "all"
 
 
@@ -183,7 +231,7 @@ class AnsiraCalls(CheckBase):
     operation: str = "create_user"
     total: Bound | None = None
     per_user: Bound | None = None
-    users: str = Field("FILTER EXISTS email", description="FilterQL: which profiles per_user applies to")
+    users: FilterQL = Field("FILTER EXISTS email", description="FilterQL: which profiles per_user applies to")
     status: dict[str, Bound] = Field(default_factory=dict)
 
 
@@ -235,9 +283,34 @@ class Duration(CheckBase):
     seconds: Bound
 
 
+class AudienceDrains(CheckBase):
+    """Every user a job enriched has left the audience that triggered it; else every restart calls them again."""
+
+    kind: Literal["audience_drains"]
+    segment: str | None = Field(None, description="audience slug; default: every audience a job watches")
+
+
+class AnsiraReceived(CheckBase):
+    """What Ansira stored for each user equals the profile's field: proves the template sent the real value."""
+
+    kind: Literal["ansira_received"]
+    users: FilterQL = Field("FILTER EXISTS email", description="FilterQL: which profiles to compare")
+    fields: dict[str, str] = Field(min_length=1, description="Ansira user path (dotted) -> Lytics profile field")
+    quantifier: Literal["all", "none", "some"] = "all"
+
+
+class TemplateCheck(CheckBase):
+    """`harness template check` on a job's template with the job's user_fields and Ansira's source codes."""
+
+    kind: Literal["template"]
+    job: str | None = Field(None, description="job name; default: every job with a template")
+    samples: int = Field(50, ge=1, le=5000)
+    fail_on: Literal["error", "warning"] = "error"
+
+
 Check = Annotated[
     ProfilesCheck | AudienceSize | AnsiraCalls | NoDuplicateCalls | TokenFetches | Outcomes | RetryAfterRespected
-    | Latency | Duration | JobStatus,
+    | Latency | Duration | JobStatus | AudienceDrains | AnsiraReceived | TemplateCheck,
     Field(discriminator="kind"),
 ]
 
@@ -275,5 +348,5 @@ def format_errors(exc: ValidationError) -> str:
             shown = repr(found)
             if len(shown) > 80:
                 shown = shown[:77] + "..."
-            lines.append(f"{path}: {err['msg']}; found {shown}")
+            lines.append(f"{path}: {err['msg'].removeprefix('Value error, ')}; found {shown}")
     return "invalid scenario:\n  " + "\n  ".join(lines)

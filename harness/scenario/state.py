@@ -21,6 +21,9 @@ class RunState:
     runner_errors: list[str] = field(default_factory=list)
     job_status: dict[str, str] = field(default_factory=dict)
     max_workers: int = 1
+    ansira_users: list[dict[str, Any]] = field(default_factory=list)  # what mock Ansira stored, by the end
+    scenario: Any = None  # the Scenario that ran (set-up checks read its jobs, templates and mappings)
+    source_codes: list[str] = field(default_factory=list)  # Ansira's known source codes
 
 
 def page_profiles(lytics: ServiceSession, *, page: int = 1000) -> Iterator[dict[str, Any]]:
