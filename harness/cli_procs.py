@@ -67,8 +67,16 @@ def _load_doc(path: str | None) -> dict[str, Any] | None:
     return render(path)
 
 
+def _drop_faults(behaviour: dict[str, Any]) -> list[str]:
+    """Faults that close the socket: only werkzeug hands the app its socket, so they need that server."""
+    faults = behaviour.get("faults") or []
+    faults = [faults] if isinstance(faults, dict) else faults
+    return [f"faults[{i}] ({f.get('kind')})" for i, f in enumerate(faults) if isinstance(f, dict) and (
+        f.get("kind") == "connection_reset" or (f.get("kind") == "timeout" and f.get("then") == "drop"))]
+
+
 def cmd_mock(args: argparse.Namespace) -> int:
-    from harness.servers import ServerThread
+    from harness.servers import server_thread
 
     admin_key = secret_from_env(args.admin_key_env, "--admin-key-env")
     if args.service == "ansira":
@@ -78,7 +86,10 @@ def cmd_mock(args: argparse.Namespace) -> int:
         behaviour = prepare_behaviour(_load_doc(args.behaviour), args.seed)
         app = create_app({"BEHAVIOUR": behaviour, "SEED": args.seed, "ADMIN_KEY": admin_key})
         client = behaviour["clients"][0]
-        srv = ServerThread(app, host=args.host, port=args.port, name="mock-ansira").start(ready_path="/__admin/health")
+        if args.server != "werkzeug" and (drops := _drop_faults(behaviour)):
+            raise ConfigError(f"--server {args.server} cannot drop connections; {', '.join(drops)} need werkzeug")
+        srv = server_thread(app, server=args.server, threads=args.threads, host=args.host, port=args.port,
+                            name="mock-ansira").start(ready_path="/__admin/health")
         info = {"url": srv.url, "ansira_client_id": client["client_id"],
                 "ansira_client_secret": client["client_secret"],
                 "ansira_source_code": behaviour["source_codes"][0], "token_url": srv.url + "/service/oauth/v2/token",
@@ -87,8 +98,9 @@ def cmd_mock(args: argparse.Namespace) -> int:
         from mock_lytics import create_app as lytics_app
 
         api_key = secret_from_env(args.api_key_env, "--api-key-env", generate=True)
-        srv = ServerThread(lytics_app({"API_KEY": api_key, "ADMIN_KEY": admin_key}), host=args.host, port=args.port,
-                           name="mock-lytics").start(ready_path="/__admin/health")
+        srv = server_thread(lytics_app({"API_KEY": api_key, "ADMIN_KEY": admin_key}), server=args.server,
+                            threads=args.threads, host=args.host, port=args.port,
+                            name="mock-lytics").start(ready_path="/__admin/health")
         info = {"url": srv.url, "lytics_api_key": api_key, "pid": os.getpid()}
     write_ready(args.ready_file, info)
     print(f"mock {args.service} on {srv.url}", flush=True)
@@ -139,6 +151,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     mock.add_argument("--behaviour", help="Ansira behaviour document (JSON or jsonnet)")
     mock.add_argument("--api-key-env", help="Lytics: read the API key from this environment variable")
     mock.add_argument("--admin-key-env", help="protect /__admin with the key in this environment variable")
+    mock.add_argument("--server", choices=("werkzeug", "waitress"), default="werkzeug",
+                      help="werkzeug (default; closes every connection) or waitress (keep-alive, for load tests)")
+    mock.add_argument("--threads", type=int, default=32, help="waitress worker threads (default 32)")
     mock.set_defaults(func=cmd_mock)
 
     run = sub.add_parser("runner", help="run the enrichment runner against a (mock) Lytics until interrupted")

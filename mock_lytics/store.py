@@ -176,6 +176,21 @@ class Backend(SegmentOps, CatalogOps):
                 "identity": self.profiles.identity(profile, self.schema.plan.identifiers),
                 "identifier_values": {k: sorted(v, key=v.__getitem__) for k, v in profile.multi.items()}}
 
+    @locked
+    def field_times(self, fields: list[str], start: str | None, limit: int
+                    ) -> tuple[list[dict[str, Any]], str | None, int]:
+        """Per profile, when it was first seen and when each named field last changed (bulk latency reads)."""
+        after = decode_cursor(start) if start else 0
+        nums = [n for n in self.profiles.ordered_ids() if n > after]
+        page = nums[:limit]
+        out = []
+        for n in page:
+            p = self.profiles.profiles[str(n)]
+            out.append({"_id": p.id, "first_seen_ts": p.first_seen,
+                        "field_ts": {f: p.field_ts[f] for f in fields if f in p.field_ts}})
+        cursor = encode_cursor(page[-1]) if len(nums) > limit and page else None
+        return out, cursor, len(self.profiles)
+
     # ------------------------------------------------------------------------------------------ schema
 
     @locked

@@ -326,6 +326,7 @@ class Scenario(Strict):
     steps: list[Step] = Field(default_factory=lambda: [
         Step(create_profiles="all"), Step(create_jobs="all"), Step(wait_until=WaitUntil())])
     checks: list[Check] = Field(default_factory=list)
+    load: dict[str, Any] | None = Field(None, description="`harness load` section (harness.load.spec.LoadSpec)")
 
 
 def validate(doc: dict[str, Any], *, file: str | None = None) -> Scenario:
