@@ -52,7 +52,8 @@ def check_audience_drains(c: m.AudienceDrains, st: RunState) -> CheckResult:
     by_id = {str(p.get("_id")): p for p in st.profiles}
     reasons, details, ok = [], [], True
     for slug in slugs:
-        stuck = [by_id[u] for u in sorted(enriched) if u in by_id and slug in (by_id[u].get("segments") or ())]
+        stuck = [by_id[u] for u in sorted(enriched, key=lambda u: (len(u), u))
+                 if u in by_id and slug in (by_id[u].get("segments") or ())]
         reasons.append(f"{len(stuck)} of {len(enriched)} enriched users still in audience {slug} (expected 0)")
         if stuck:
             ok = False
@@ -127,13 +128,13 @@ def check_ansira_received(c: m.AnsiraReceived, st: RunState) -> CheckResult:
         diffs = ["Ansira has no such user"] if user is None else [
             f"Ansira {a}={_shown(_dig(user, a))}, profile {f}={_shown(_value(p, f))}"
             for a, f in c.fields.items() if not _same(_dig(user, a), _value(p, f))]
-        (bad if diffs else good).append((email, diffs, p))
+        (bad if diffs else good).append((email, diffs, p, user))
     ok = {"all": not bad, "none": not good, "some": bool(good)}[c.quantifier]
     expected = {"all": f"all {len(subject)}", "none": "none", "some": "at least one"}[c.quantifier]
     offenders = bad if c.quantifier == "all" else good if c.quantifier == "none" else []
-    details = _more([f"{e}: {'; '.join(d) or 'Ansira matches the profile'}" for e, d, _ in offenders])
+    details = _more([f"{e}: {'; '.join(d) or 'Ansira matches the profile'}" for e, d, _, _ in offenders])
     if not ok and c.quantifier == "all":
-        details = _export_hints(c, st, [p for _, _, p in bad]) + details
+        details = _export_hints(c, st, [(p, u) for _, _, p, u in bad if u is not None]) + details
     return CheckResult(name, ok, f"of {len(subject)} profiles where {c.users}, Ansira's stored user matches "
                        f"({pairs}) for {len(good)}; expected {expected}", details)
 
@@ -142,12 +143,14 @@ def _shown(v: Any) -> str:
     return "missing" if v is _MISSING else repr(v)
 
 
-def _export_hints(c: m.AnsiraReceived, st: RunState, bad: list[dict[str, Any]]) -> list[str]:
+def _export_hints(c: m.AnsiraReceived, st: RunState, bad: list[tuple[dict[str, Any], dict[str, Any]]]) -> list[str]:
+    """When Ansira holds an empty value where the profile has one, an unexported field is the usual cause."""
     hints = []
     for a, f in c.fields.items():
+        defaulted = any(_same(_dig(u, a), None) and not _same(_value(p, f), None) for p, u in bad)
         for job in _jobs(st):
             exported = list(job.config.get("user_fields") or [])
-            if exported and f not in exported and any(_value(p, f) not in (None, "") for p in bad):
+            if defaulted and exported and f not in exported:
                 hints.append(f"job {job.name} does not export {f!r} (user_fields: {', '.join(exported)}), so its "
                              f"template sees the default instead of the profile's value: add {f!r} to user_fields "
                              f"to send it as {a}")

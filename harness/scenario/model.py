@@ -328,6 +328,29 @@ class Scenario(Strict):
     checks: list[Check] = Field(default_factory=list)
     load: dict[str, Any] | None = Field(None, description="`harness load` section (harness.load.spec.LoadSpec)")
 
+    @model_validator(mode="after")
+    def _job_names(self) -> Scenario:
+        """A step or check naming a job that the scenario never defines is a typo: say so before running."""
+        jobs = {j.name for j in self.lytics.jobs}
+        refs: list[tuple[str, str]] = []
+        for i, st in enumerate(self.steps):
+            for key in ("pause_job", "resume_job"):
+                if getattr(st, key) is not None:
+                    refs.append((f"steps[{i}].{key}", getattr(st, key)))
+            if st.update_job is not None:
+                refs.append((f"steps[{i}].update_job.job", st.update_job.job))
+            if isinstance(st.create_jobs, list):
+                refs += [(f"steps[{i}].create_jobs[{k}]", n) for k, n in enumerate(st.create_jobs)]
+            if st.wait_until is not None:
+                refs += [(f"steps[{i}].wait_until.job_status", n) for n in st.wait_until.job_status]
+        for i, c in enumerate(self.checks):
+            if isinstance(c, JobStatus | TemplateCheck) and c.job is not None:
+                refs.append((f"checks[{i}].job", c.job))
+        bad = [f"{where}: unknown job {name!r}" for where, name in refs if name not in jobs]
+        if bad:
+            raise ValueError("; ".join(bad) + f" (jobs defined in lytics.jobs: {', '.join(sorted(jobs)) or 'none'})")
+        return self
+
 
 def validate(doc: dict[str, Any], *, file: str | None = None) -> Scenario:
     try:
