@@ -147,9 +147,11 @@ def build_parser() -> argparse.ArgumentParser:
     srv.set_defaults(func=cmd_serve)
 
     from harness.cli_procs import add_commands as add_process_commands
+    from harness.load.cli import add_commands as add_load_commands
     from harness.templates.cli import add_commands as add_template_commands
 
     add_process_commands(sub)
+    add_load_commands(sub)
     add_template_commands(sub)
     return p
 
