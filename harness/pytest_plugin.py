@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,10 @@ def _is_scenario(path: Path) -> bool:
     return not any(p in ("lib", "templates") for p in inner)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "scenario: a scenario file run end to end (`pytest scenarios/ -m scenario`)")
+
+
 def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:
     if _is_scenario(file_path):
         return ScenarioFile.from_parent(parent, path=file_path)
@@ -33,7 +37,9 @@ def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Col
 
 class ScenarioFile(pytest.File):
     def collect(self) -> Iterator[pytest.Item]:
-        yield ScenarioItem.from_parent(self, name=self.path.stem)
+        item = ScenarioItem.from_parent(self, name=self.path.stem)
+        item.add_marker("scenario")
+        yield item
 
 
 class ScenarioFailed(Exception):
@@ -54,7 +60,10 @@ class ScenarioItem(pytest.Item):
 
         if isinstance(excinfo.value, ScenarioFailed):
             r = excinfo.value.args[0]
-            lines = [f"scenario {r.name} failed ({self.path})"]
+            failed = sum(not c.ok for c in r.checks)
+            lines = [f"scenario {r.name} failed ({self.path}): {failed} of {len(r.checks)} checks failed"]
+            if r.description:
+                lines.append(f"  {r.description}")
             if r.error:
                 lines.append(f"  error: {r.error}")
             for c in r.checks:
@@ -62,8 +71,9 @@ class ScenarioItem(pytest.Item):
                 if not c.ok:
                     lines.extend(f"      - {d}" for d in c.details)
             return REDACTOR("\n".join(lines))
-        if isinstance(excinfo.value, HarnessError):
-            return REDACTOR(f"{self.path}: {excinfo.value}")
+        if isinstance(excinfo.value, HarnessError):  # a bad scenario: the message names file and path already
+            text = str(excinfo.value)
+            return REDACTOR(text if str(self.path) in text else f"{self.path}: {text}")
         return str(super().repr_failure(excinfo))
 
     def reportinfo(self) -> tuple[Path, int, str]:
@@ -76,8 +86,8 @@ class MockHandle:
     """A running mock: its base URL, credentials and a session that already carries them."""
 
     url: str
-    session: requests.Session
-    credentials: dict[str, Any]
+    session: requests.Session = field(repr=False)
+    credentials: dict[str, Any] = field(repr=False)  # client secret / API key: never in a failure's repr
 
     def reset(self) -> None:
         self.session.post(self.url + "/__admin/reset").raise_for_status()
