@@ -54,6 +54,7 @@ LAST = ["Ng", "Okafor", "Petit", "Quist", "Rossi", "Sato", "Tran", "Urban", "Veg
 CITIES = ["Austin", "Berlin", "Cork", "Dakar", "Espoo", "Fukuoka", "Graz", "Hue", "Izmir", "Jaipur"]
 
 counters: Counter[str] = Counter()
+workers_seen: set[str] = set()
 _user_numbers = itertools.count()
 _t0: list[float] = []
 
@@ -131,6 +132,7 @@ def _to_master(client_id: str, data: dict[str, Any]) -> None:
 
 @events.worker_report.add_listener
 def _from_worker(client_id: str, data: dict[str, Any]) -> None:
+    workers_seen.add(client_id)
     counters.update(data.get("enrichsim") or {})
 
 
@@ -142,7 +144,7 @@ def _write_summary(environment: Any, **_kw: Any) -> None:
     stats = environment.stats
     doc = {
         "mode": "master" if isinstance(environment.runner, MasterRunner) else "local",
-        "workers": len(getattr(environment.runner, "clients", {}) or {}),
+        "workers": len(workers_seen),
         "users": USERS, "plan_events": PLAN.total_arrivals * BATCH, "plan_duration_s": PLAN.duration_s,
         "counters": dict(counters),
         "total": _entry(stats.total),

@@ -68,9 +68,8 @@ def retry_after_violations(journal: Iterable[dict[str, Any]], *, allowance: int,
     calls: dict[Any, list[float]] = defaultdict(list)
     windows: list[tuple[Any, float, float]] = []
     for e in journal:
-        if e.get("operation") == "token":
-            continue
-        calls[e.get("client_id")].append(float(e["ts"]))
+        if e.get("operation") != "token":
+            calls[e.get("client_id")].append(float(e["ts"]))
         ra = e.get("retry_after")
         if ra:
             sent = float(e["ts"]) + float(e.get("duration_ms") or 0) / 1000.0

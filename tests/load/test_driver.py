@@ -1,0 +1,49 @@
+"""RemoteDriver: the engine's set-up and steps against a stack it does not own, with the remote wait rules."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from harness.http import ServiceSession, lytics_session
+from harness.load import collect
+from harness.load.driver import RemoteDriver, StepTimeout
+from harness.scenario import engine
+from harness.stack import Stack
+
+
+def test_driver_sets_up_runs_steps_and_sees_the_drain(scenario_file: Callable[[str], Path]) -> None:
+    f = scenario_file("a.base { name: 'd', profiles+: { generate: { count: 30 } }, steps: ["
+                      "{ create_profiles: 'all' }, { create_jobs: 'all' },"
+                      "{ wait_until: { idle: true, audience_empty: 'ansira_enrichment_source', timeout_s: 30 } }] }")
+    sc = engine.load(f)
+    with Stack(seed=sc.seed, ansira_behaviour=sc.ansira) as stack:
+        info = stack.ready_info()
+        ly = lytics_session(info["lytics_url"], stack.api_key, admin_key=stack.admin_key)
+        an = ServiceSession(info["ansira_url"], headers={"X-Admin-Key": stack.admin_key})
+        d = RemoteDriver(sc, file=str(f), vars=info, lytics=ly, ansira=an, audience="ansira_enrichment_source")
+        d.setup()
+        assert set(d.ids["segment"]) == {"ansira_enrichment_source"}
+        d.step(0, sc.steps[0])
+        assert collect.audience_size(ly, d.audience_id()) == 30
+        assert not d.drained()
+        d.step(1, sc.steps[1])
+        d.step(2, sc.steps[2])  # the remote wait_until: returns once drained, or raises
+        assert d.drained() and collect.audience_size(ly, d.audience_id()) == 0
+        rows = collect.field_times(ly, ["ansira_uuid"])
+        assert sum(1 for r in rows if "ansira_uuid" in r["field_ts"]) == 30
+        journal, summary = collect.journal(an)
+        assert summary["by_operation"]["create_user"] == 30 and len(journal) == summary["total"]
+        ly.close()
+        an.close()
+
+
+def test_wait_for_times_out_with_a_message(scenario_file: Callable[[str], Path]) -> None:
+    sc = engine.load(scenario_file("a.base { name: 'd' }"))
+    d = RemoteDriver(sc, file=None, vars={}, lytics=ServiceSession("http://127.0.0.1:9"),
+                     ansira=ServiceSession("http://127.0.0.1:9"), audience="x")
+    with pytest.raises(StepTimeout, match=r"the drain: not reached within 0\.1s"):
+        d.wait_for(lambda: False, 0.1, "the drain")
+    assert d.wait_for(lambda: True, 1.0, "always") >= 0
