@@ -12,8 +12,9 @@ from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from mock_lytics.errors import MockApiError
+from mock_lytics.faults import Faults
 from mock_lytics.feed import DEFAULT_CAPACITY
-from mock_lytics.http import EXTENSION, check_admin_key, check_api_key, envelope
+from mock_lytics.http import EXTENSION, FAULTS_EXTENSION, check_admin_key, check_api_key, envelope
 from mock_lytics.routes import BLUEPRINTS
 from mock_lytics.store import Backend
 
@@ -45,6 +46,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     clock = app.config["CLOCK"]
     app.extensions[EXTENSION] = Backend(clock=clock, feed_capacity=int(app.config["FEED_CAPACITY"]))
+    app.extensions[FAULTS_EXTENSION] = Faults(clock)
 
     @app.before_request
     def _gate() -> None:

@@ -10,13 +10,19 @@ from typing import Any
 from flask import Response, current_app, g, jsonify, request
 
 from mock_lytics.errors import AdminUnauthorized, BadRequest, Unauthorized
+from mock_lytics.faults import Faults
 from mock_lytics.store import Backend
 
 EXTENSION = "mock_lytics"
+FAULTS_EXTENSION = "mock_lytics.faults"
 
 
 def backend() -> Backend:
     return current_app.extensions[EXTENSION]
+
+
+def faults() -> Faults:
+    return current_app.extensions[FAULTS_EXTENSION]
 
 
 def received() -> float:

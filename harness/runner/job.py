@@ -47,6 +47,9 @@ class RunnerOptions:
     scan_page_size: int = 500
     writeback_batch: int = 100
     max_calls: int | None = None  # hard cap on webhook requests (live mode safety)
+    # users picked up whose write-back has not landed yet (None = worker_count): what a crash can cost a second
+    # call; raising it keeps workers sending while write-backs land (more throughput, a wider crash window)
+    max_unlanded: int | None = None
     dry_run: bool = False
 
 
@@ -62,6 +65,10 @@ class EnrichmentJob:
         self.status = "running"
         self.message: str | None = None
         self._stop = threading.Event()
+        self._writeback_stop = threading.Event()  # set only after the workers are done: their answers still land
+        # A slot is held from a user's pick-up until its write-back lands: at most max_unlanded (worker_count)
+        # users are ever answered-but-not-landed, the users a crash can cost a second call (docs/reliability.md).
+        self._unlanded = threading.Semaphore(max(1, options.max_unlanded or self.spec.worker_count))
         self._paused = threading.Event()
         self._queue = WorkQueue()
         self._lock = threading.Lock()
@@ -92,7 +99,8 @@ class EnrichmentJob:
                                            self.auth_config["client_id"], self.auth_config["client_secret"],
                                            scopes=scopes)
         self.writeback = WriteBack(lytics, self.spec.stream, self._landed, batch_size=options.writeback_batch,
-                                   stop=self._stop)
+                                   stop=self._writeback_stop,
+                                   flush_at=max(1, options.max_unlanded or self.spec.worker_count))
         self._workers = [threading.Thread(target=self._work, name=f"job-{self.spec.job_id[:8]}-w{i}", daemon=True)
                          for i in range(self.spec.worker_count)]
 
@@ -124,6 +132,7 @@ class EnrichmentJob:
         self.gate.close()
         for w in self._workers:
             w.join(max(0.0, deadline - time.monotonic()))
+        self._writeback_stop.set()
         self.writeback.join(max(0.0, deadline - time.monotonic()))
         self.session.close()
 
@@ -185,8 +194,11 @@ class EnrichmentJob:
             if self._paused.is_set() or self.status == "failed":
                 self._stop.wait(0.1)
                 continue
+            if not self._unlanded.acquire(timeout=0.25):
+                continue
             item = self._queue.get(timeout=0.25)
             if item is None:
+                self._unlanded.release()
                 continue
             with self._lock:
                 self._in_flight += 1
@@ -200,6 +212,7 @@ class EnrichmentJob:
                 with self._lock:
                     self._in_flight -= 1
             if not handed_off:
+                self._unlanded.release()
                 with self._lock:
                     self._active.discard(item.profile_id)
 
@@ -352,6 +365,8 @@ class EnrichmentJob:
                 self._completed.move_to_end(item.profile_id)
             while len(self._completed) > 2_000_000:
                 self._completed.popitem(last=False)
+        for _ in tags:
+            self._unlanded.release()
         self._log("info", f"{len(tags)} users enriched", "added", {"added": len(tags)}, quiet=True)
 
     # -- reporting ------------------------------------------------------------------------------------------

@@ -19,18 +19,20 @@ Landed = Callable[[list[Any], float], None]
 
 
 class WriteBack:
-    """A flusher thread: sends when `batch_size` events wait or `linger_s` passed since the first one.
+    """A flusher thread: sends when `batch_size` (or `flush_at`: every worker waiting) events wait, or `linger_s`
+    passed since the first one.
 
     Failed posts are retried with backoff until they land or the job stops; nothing is dropped (the users stay
     pending and visible).
     """
 
     def __init__(self, client: LyticsClient, stream: str, on_landed: Landed, *, batch_size: int = 100,
-                 linger_s: float = 0.01, stop: threading.Event) -> None:
+                 linger_s: float = 0.01, stop: threading.Event, flush_at: int | None = None) -> None:
         self._client = client
         self._stream = stream
         self._on_landed = on_landed
         self._batch_size = batch_size
+        self._flush_at = min(batch_size, flush_at or batch_size)
         self._linger = linger_s
         self._stop = stop
         self._cond = threading.Condition()
@@ -67,7 +69,7 @@ class WriteBack:
                 if self._events:
                     due = self._first_at + self._linger
                     now = time.monotonic()
-                    if len(self._events) >= self._batch_size or now >= due or self._stop.is_set():
+                    if len(self._events) >= self._flush_at or now >= due or self._stop.is_set():
                         events, tags = self._events[: self._batch_size], self._tags[: self._batch_size]
                         del self._events[: self._batch_size]
                         del self._tags[: self._batch_size]

@@ -171,11 +171,65 @@ def check_duration(c: m.Duration, st: RunState) -> CheckResult:
     return _bound(c.name or "run duration", "run duration (s)", c.seconds, round(st.duration_s, 3))
 
 
+def _outcome_email(o: dict[str, Any]) -> str | None:
+    v = (o.get("identity") or {}).get("email")
+    return v.strip().lower() if isinstance(v, str) and v.strip() else None
+
+
+def check_accounted(c: m.Accounted, st: RunState) -> CheckResult:
+    """Server truth first: a profile that matches `enriched` is enriched whatever the runner thinks."""
+    users, enriched = filterql.parse_condition(c.users), filterql.parse_condition(c.enriched)
+    by_user = {str(o.get("user")): o for o in st.outcomes}
+    by_email = {e: o for o in st.outcomes if (e := _outcome_email(o))}
+    counts = Counter[str]()
+    off: list[str] = []
+    for p in st.profiles:
+        if not filterql.evaluate(users, p):
+            continue
+        o = by_user.get(str(p.get("_id"))) or by_email.get(_email(p) or "")
+        status = (o or {}).get("status")
+        if filterql.evaluate(enriched, p):
+            counts["enriched"] += 1
+        elif status == "omitted" and (o or {}).get("reason"):
+            counts["omitted"] += 1
+        elif status == "enriched":
+            counts["lost"] += 1
+            off.append(f"{_brief(p)}: the runner counted it enriched but the profile does not match {c.enriched}")
+        else:
+            counts["unaccounted"] += 1
+            why = f"{status}: {(o or {}).get('reason') or 'no reason'}" if o else "never picked up by the runner"
+            off.append(f"{_brief(p)}: {why}")
+    total = sum(counts.values())
+    return CheckResult(
+        c.name or "every user enriched or omitted with a reason", not off and total > 0,
+        f"of {total} users where {c.users}: {counts['enriched']} enriched, {counts['omitted']} omitted with a "
+        f"reason; unaccounted expected 0, actual {counts['unaccounted'] + counts['lost']}",
+        [*off[:SHOW], *([f"... and {len(off) - SHOW} more"] if len(off) > SHOW else [])])
+
+
+def check_no_call_after_enriched(c: m.NoCallAfterEnriched, st: RunState) -> CheckResult:
+    """Journal receive times against the runner's done_ts (same host clock): a later call re-sent a finished user."""
+    done: dict[str, float] = {}
+    for o in st.outcomes:
+        email = _outcome_email(o)
+        if o.get("status") == "enriched" and email and o.get("done_ts") is not None:
+            done[email] = min(done.get(email, float("inf")), float(o["done_ts"]))
+    late = [e for e in _calls(st, c.operation)
+            if (t := done.get(str(e.get("email") or "").lower())) is not None and float(e["ts"]) > t]
+    details = [f"{e.get('email')}: call #{e.get('seq')} (HTTP {e.get('status')}) "
+               f"{float(e['ts']) - done[str(e.get('email')).lower()]:.3f}s after its write-back landed"
+               for e in late[:SHOW]]
+    return CheckResult(c.name or "no call after a user was enriched", not late and bool(done),
+                       f"{c.operation} calls after the user's write-back landed ({len(done)} enriched users): "
+                       f"expected 0, actual {len(late)}", details)
+
+
 CHECKS: dict[type, Callable[[Any, RunState], CheckResult]] = {
     m.ProfilesCheck: check_profiles, m.AudienceSize: check_audience_size, m.AnsiraCalls: check_ansira_calls,
     m.NoDuplicateCalls: check_no_duplicates, m.TokenFetches: check_token_fetches, m.Outcomes: check_outcomes,
     m.RetryAfterRespected: check_retry_after, m.Latency: check_latency, m.Duration: check_duration,
     m.JobStatus: check_job_status,
+    m.Accounted: check_accounted, m.NoCallAfterEnriched: check_no_call_after_enriched,
 }
 
 

@@ -261,6 +261,8 @@ class ScenarioRun:
             resp = self.ansira.patch("/__admin/behaviour", json=step.ansira_behaviour)
             if resp.status_code >= 400:
                 raise ScenarioError(f"mock Ansira refused the behaviour: {resp.text[:300]}", file=self.file, path=where)
+        elif action == "lytics_faults":
+            self._api("POST", "/__admin/faults", where, json=step.lytics_faults)
         elif action == "revoke_tokens":
             body = {} if step.revoke_tokens == "all" else {"client_id": step.revoke_tokens}
             self.ansira.post("/__admin/tokens/revoke", json=body).raise_for_status()

@@ -193,6 +193,7 @@ class Step(Strict):
     resume_job: str | None = None
     ansira_behaviour: dict[str, Any] | None = None
     revoke_tokens: str | None = None
+    lytics_faults: dict[str, Any] | None = Field(None, description="POST /__admin/faults on mock Lytics")
     wait_until: WaitUntil | None = None
     sleep_s: float | None = Field(None, gt=0, le=600)
 
@@ -283,6 +284,21 @@ class Duration(CheckBase):
     seconds: Bound
 
 
+class Accounted(CheckBase):
+    """Zero users unaccounted for: each user ends enriched (the profile says so) or omitted with a reason."""
+
+    kind: Literal["accounted"]
+    users: str = Field("FILTER EXISTS email", description="FilterQL: the users the job was asked to enrich")
+    enriched: str = Field("FILTER EXISTS ansira_uuid", description="FilterQL: what an enriched profile looks like")
+
+
+class NoCallAfterEnriched(CheckBase):
+    """No Ansira call for a user after its write-back landed (the runner's done_ts): enriched means finished."""
+
+    kind: Literal["no_call_after_enriched"]
+    operation: str = "create_user"
+
+
 class AudienceDrains(CheckBase):
     """Every user a job enriched has left the audience that triggered it; else every restart calls them again."""
 
@@ -310,7 +326,8 @@ class TemplateCheck(CheckBase):
 
 Check = Annotated[
     ProfilesCheck | AudienceSize | AnsiraCalls | NoDuplicateCalls | TokenFetches | Outcomes | RetryAfterRespected
-    | Latency | Duration | JobStatus | AudienceDrains | AnsiraReceived | TemplateCheck,
+    | Latency | Duration | JobStatus | AudienceDrains | AnsiraReceived | TemplateCheck
+    | Accounted | NoCallAfterEnriched,
     Field(discriminator="kind"),
 ]
 

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, request
 
 from mock_lytics.errors import BadRequest, Gone
 from mock_lytics.feed import MAX_WAIT_S, StaleCursor
-from mock_lytics.http import backend, envelope, float_arg, int_arg, json_body, received
+from mock_lytics.http import backend, envelope, faults, float_arg, int_arg, json_body, received
 
 bp = Blueprint("admin", __name__, url_prefix="/__admin")
 
@@ -47,7 +47,23 @@ def report_job(job_id: str) -> Response:
 def reset() -> Response:
     """Forget everything (the feed keeps counting seqs, so runner cursors stay valid)."""
     backend().reset()
+    faults().reset()
     return envelope({"reset": True, "at": received()})
+
+
+@bp.get("/faults")
+def get_faults() -> Response:
+    """The injected fault rule (collect), with how often it fired and what is left of it."""
+    return envelope(faults().state())
+
+
+@bp.post("/faults")
+def set_faults() -> Response:
+    """Inject collect failures: `{"collect": {status, count?, duration_s?, stream?, retry_after_s?}}`; null clears.
+
+    Bad input is a 400 naming the key and leaves the current rule in place.
+    """
+    return envelope(faults().configure(json_body()))
 
 
 @bp.post("/segments/reevaluate")

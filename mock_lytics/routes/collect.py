@@ -6,7 +6,7 @@ from flask import Blueprint, Response, current_app, request
 
 from mock_lytics.collect import STREAM_NAME, prepare
 from mock_lytics.errors import BadRequest, PayloadTooLarge
-from mock_lytics.http import backend, bool_arg, envelope, received
+from mock_lytics.http import backend, bool_arg, envelope, faults, received
 
 bp = Blueprint("collect", __name__)
 
@@ -16,6 +16,13 @@ def collect_json(stream: str) -> Response:
     """Collect one event or an array of events into a stream (all-or-nothing per request)."""
     if not STREAM_NAME.match(stream):
         raise BadRequest(f"stream name {stream!r} must match {STREAM_NAME.pattern}")
+    injected = faults().collect_fault(stream)
+    if injected is not None:  # refused before the body is read: nothing it carried is stored
+        resp = envelope(None, injected.status, f"injected collect fault (HTTP {injected.status}, "
+                                               f"POST /__admin/faults); nothing was stored")
+        if injected.retry_after_s is not None:
+            resp.headers["Retry-After"] = str(injected.retry_after_s)
+        return resp
     limit = int(current_app.config["MAX_BODY_BYTES"])
     if request.content_length is not None and request.content_length > limit:
         raise PayloadTooLarge(f"body is {request.content_length} bytes; the collect limit is {limit} bytes")

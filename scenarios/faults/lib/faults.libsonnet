@@ -1,0 +1,173 @@
+// The fault matrix: one scenario builder per failure production can throw at the runner.
+//
+// Every case ends with the same proof (`proof`): each user with an email is enriched (the profile has an
+// ansira_uuid) or omitted with a reason, nobody is left pending or unaccounted for, and nobody is called again
+// after their enrichment landed. Builders take the size of the case, so `make test` runs short versions
+// (scenarios/faults/*.jsonnet) and `make reliability` the long ones (scenarios/faults/full/*.jsonnet).
+local a = import '../../lib/ansira.libsonnet';
+
+{
+  local faults = self,
+
+  drain(timeout_s=60):: { wait_until: { idle: true, audience_empty: 'ansira_enrichment_source', timeout_s: timeout_s } },
+  settle(timeout_s=60):: { wait_until: { idle: true, timeout_s: timeout_s } },
+
+  // The checks every fault case must pass.
+  proof:: [
+    { kind: 'accounted', name: 'every user enriched or omitted with a reason (zero unaccounted)' },
+    { kind: 'no_call_after_enriched', name: 'no Ansira call after a user was enriched' },
+    { kind: 'no_duplicate_calls', name: 'no user answered successfully twice' },
+    a.checks.nothing_pending,
+  ],
+  // ...and, where nothing may be omitted, these as well.
+  all_enriched:: [
+    a.checks.all_enriched,
+    a.checks.audience_drained,
+    { kind: 'outcomes', name: 'nobody omitted', omitted: { equals: 0 }, pending: { equals: 0 } },
+  ],
+
+  // A quickstart-shaped case with `users` Faker users, a little latency so workers overlap, and fast retries.
+  case(name, description, users, ansira={}, runner={}, workers=5, steps=null, checks=[]):: a.base {
+    name: name,
+    description: description,
+    ansira+: { latency: { kind: 'fixed', ms: 5 } } + ansira,
+    runner: { backoff_base_s: 0.02, backoff_cap_s: 0.5 } + runner,
+    lytics+: { jobs: [a.job(workers=workers)] },
+    profiles+: { generate: { count: users } },
+    steps: if steps == null then [{ create_profiles: 'all' }, { create_jobs: 'all' }, faults.drain()] else steps,
+    checks: faults.proof + checks,
+  },
+
+  // Ansira answers 5xx to a share of user calls (default 20 %): retried with backoff until they succeed.
+  server_errors(users, share=0.2):: faults.case(
+    'ansira_5xx', 'Ansira answers %d%% of user calls with 500/502/503; every user is retried until enriched.' % (share * 100),
+    users,
+    ansira={ faults: [
+      { kind: 'status', status: 503, operation: 'create_user', probability: share / 2 },
+      { kind: 'status', status: 500, operation: 'create_user', probability: share / 4 },
+      { kind: 'status', status: 502, operation: 'create_user', probability: share / 3 },
+    ] },
+    checks=faults.all_enriched + [
+      { kind: 'ansira_calls', name: '5xx answers happened', status: { '503': { min: 1 }, '500': { min: 1 } } },
+    ],
+  ),
+
+  // Requests hang past the runner's request_timeout_s; some are processed first and only the answer is lost.
+  timeouts(users):: faults.case(
+    'ansira_timeouts', 'A share of user calls hang 1.5 s, past the runner request timeout of 0.3 s; some hang after Ansira stored the user. Timed-out calls are retried; Ansira upserts, so a lost answer costs a second call, not a second user.',
+    users,
+    ansira={ faults: [
+      { kind: 'timeout', operation: 'create_user', hang_s: 1.5, probability: 0.06, name: 'hang' },
+      { kind: 'timeout', operation: 'create_user', hang_s: 1.5, 'then': 'drop', process: true, probability: 0.04,
+        name: 'hang-after-store' },
+    ] },
+    runner={ request_timeout_s: 0.3 },
+    checks=faults.all_enriched + [
+      { kind: 'ansira_calls', name: 'hangs happened', status: { '504': { min: 1 }, '0': { min: 1 } } },
+    ],
+  ),
+
+  // The connection is reset with no answer; half the time after Ansira stored the user.
+  resets(users):: faults.case(
+    'connection_resets', 'A share of user calls get a TCP reset instead of an answer, some after Ansira stored the user; all are retried until enriched.',
+    users,
+    ansira={ faults: [
+      { kind: 'connection_reset', operation: 'create_user', probability: 0.05 },
+      { kind: 'connection_reset', operation: 'create_user', probability: 0.05, process: true, name: 'reset-after-store' },
+    ] },
+    checks=faults.all_enriched + [
+      { kind: 'ansira_calls', name: 'resets happened', status: { '0': { min: 2 } } },
+    ],
+  ),
+
+  // A 200 whose body is not JSON: the enrichment happened but cannot be written back, so the user is omitted
+  // with the reason and stays in the audience (the next backfill retries it). Nobody may be lost or re-called.
+  malformed(users):: faults.case(
+    'malformed_json', 'A share of user calls answer 200 with a corrupted or truncated JSON body; those users are omitted with the reason "non-JSON 200 body", every other user is enriched.',
+    users,
+    ansira={ faults: [
+      { kind: 'malformed_json', operation: 'create_user', probability: 0.06 },
+      { kind: 'truncated_json', operation: 'create_user', probability: 0.04 },
+    ] },
+    steps=[{ create_profiles: 'all' }, { create_jobs: 'all' }, faults.settle()],
+    checks=[
+      { kind: 'outcomes', name: 'corrupted answers omitted with their reason, nobody else',
+        enriched: { min: 1 }, pending: { equals: 0 }, omitted_reasons: { 'non-JSON 200 body': { min: 1 } } },
+      { kind: 'ansira_calls', name: 'one call per user (an omitted user is not retried)', per_user: { equals: 1 } },
+    ],
+  ),
+
+  // Ansira is down (503) for `seconds`, starting `after_s` into the backfill; the job backs off and resumes.
+  outage(users, seconds, after_s=0.4, latency_ms=20):: faults.case(
+    'ansira_outage_%ds' % seconds, 'Ansira answers every call with 503 for %g s starting %g s into the backfill; the job backs off (job errors) and resumes; every user is enriched once the outage ends.' % [seconds, after_s],
+    users,
+    ansira={ latency: { kind: 'fixed', ms: latency_ms } },
+    steps=[
+      { create_profiles: 'all' },
+      // loaded just before the job starts, so the window opens `after_s` into the backfill
+      { ansira_behaviour: { faults: [{ kind: 'outage', after_s: after_s, duration_s: seconds }] } },
+      { create_jobs: 'all' },
+      faults.drain(60 + 3 * seconds),
+    ],
+    checks=faults.all_enriched + [
+      { kind: 'ansira_calls', name: 'the outage hit the backfill', status: { '503': { min: 5 }, '201': { min: 1 } } },
+      { kind: 'job_status', name: 'the job survived the outage', job: 'ansira_enrichment', status: 'running' },
+    ],
+  ),
+
+  // The token endpoint is down when the job starts, then comes back.
+  token_down(users, seconds=1.5):: faults.case(
+    'token_endpoint_down', 'The token endpoint answers 503 for the first %g s; workers back off, fetch one token once it is back, and enrich everyone.' % seconds,
+    users,
+    ansira={ faults: [{ kind: 'outage', operation: 'token', duration_s: seconds }] },
+    checks=faults.all_enriched + [
+      { kind: 'ansira_calls', name: 'token fetches failed first', operation: 'token', status: { '503': { min: 1 } } },
+      { kind: 'token_fetches', name: 'one token once the endpoint was back', count: { equals: 1 } },
+    ],
+  ),
+
+  // Every token is revoked mid-run; in the `token_down` variant the token endpoint is down when the runner
+  // goes to fetch a new one.
+  revoked(users, token_down_s=0):: faults.case(
+    if token_down_s > 0 then 'token_revoked_endpoint_down' else 'token_revoked',
+    'Every token is revoked mid-run' + (if token_down_s > 0 then ' while the token endpoint goes down for %g s' % token_down_s else '') + '; the runner gets 401, refetches a token once per revocation and retries the call.',
+    users,
+    ansira={ latency: { kind: 'fixed', ms: 10 } },
+    steps=[{ create_profiles: 'all' }, { create_jobs: 'all' }, { sleep_s: 0.3 }]
+          + (if token_down_s > 0 then [{ ansira_behaviour: { faults: [
+            { kind: 'outage', operation: 'token', duration_s: token_down_s }] } }] else [])
+          + [{ revoke_tokens: 'all' }, faults.drain()],
+    checks=faults.all_enriched + [
+      { kind: 'ansira_calls', name: 'revoked tokens were refused', status: { '401': { min: 1 } } },
+      { kind: 'token_fetches', name: 'a new token after the revocation', count: { min: 2, max: 3 } },
+    ] + (if token_down_s > 0 then [
+      { kind: 'ansira_calls', name: 'the refetch met the outage', operation: 'token', status: { '503': { min: 1 } } },
+    ] else []),
+  ),
+
+  // A 429 storm from Ansira's rate limiter, with Retry-After (the job sleeps) or without (plain retries).
+  rate_limited(users, retry_after=true):: faults.case(
+    if retry_after then 'rate_limit_retry_after' else 'rate_limit_no_retry_after',
+    'Ten workers against a 40/s token bucket; ' + (if retry_after then '429s carry Retry-After and the whole job sleeps it out.' else '429s carry no Retry-After or X-RateLimit headers; the runner backs off with jitter.'),
+    users,
+    ansira={ clients: [{ client_id: 'lytics-sim', rate_limit: { kind: 'token_bucket', rate: 40, burst: 5, headers: retry_after } }] },
+    workers=10,
+    checks=faults.all_enriched + [
+      { kind: 'ansira_calls', name: 'a 429 storm happened', status: { '429': { min: 5 } } },
+    ] + (if retry_after then [{ kind: 'retry_after_respected' }] else []),
+  ),
+
+  // Mock Lytics refuses the write-back stream for a while: the responses wait and retry; nothing is lost and
+  // Ansira is not called again.
+  collect_failing(users, seconds=1.5):: faults.case(
+    'lytics_collect_failing', 'Mock Lytics answers 503 to every write-back on the ansira stream for %g s; the write-back retries until it lands, nobody is lost and nobody is called twice.' % seconds,
+    users,
+    steps=[
+      { create_profiles: 'all' },
+      { lytics_faults: { collect: { status: 503, duration_s: seconds, stream: 'ansira' } } },
+      { create_jobs: 'all' },
+      faults.drain(),
+    ],
+    checks=faults.all_enriched + [a.checks.one_call_per_user],
+  ),
+}
