@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 from collections.abc import Sequence
@@ -43,24 +44,23 @@ def _scenario_files(paths: Sequence[str], keyword: str | None) -> list[Path]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from harness.scenario import engine, report
+    from harness.scenario.progress import for_stream
 
     files = _scenario_files(args.scenarios, args.k)
     scenarios = [(f, engine.load(f)) for f in files]  # validate every file before running any
     results = []
-    for f, sc in scenarios:
-        progress = None
-        if sys.stderr.isatty():
-            def progress(msg: str, _n: str = sc.name) -> None:
-                sys.stderr.write(f"\r\033[K[{_n}] {msg}")
-                sys.stderr.flush()
-        overrides: dict[str, object] = {}
-        if args.dry_run:
-            overrides["dry_run"] = True
-        if args.max_calls is not None:
-            overrides["max_calls"] = args.max_calls
-        results.append(engine.ScenarioRun(sc, file=str(f), progress=progress, runner_overrides=overrides).execute())
-        if progress:
-            sys.stderr.write("\r\033[K")
+    overrides: dict[str, object] = {}
+    if args.dry_run:
+        overrides["dry_run"] = True
+    if args.max_calls is not None:
+        overrides["max_calls"] = args.max_calls
+    live = for_stream(sys.stderr, len(scenarios))  # a live bar on a terminal only
+    with live or contextlib.nullcontext():
+        for f, sc in scenarios:
+            step = live.scenario(sc.name) if live else None
+            results.append(engine.ScenarioRun(sc, file=str(f), progress=step, runner_overrides=overrides).execute())
+            if live:
+                live.finished(results[-1].ok)
     if args.out:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
