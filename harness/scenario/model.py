@@ -385,6 +385,8 @@ def format_errors(exc: ValidationError) -> str:
             lines.append(f"{path}: unknown key (not part of the scenario schema)")
         elif err["type"] == "missing":
             lines.append(f"{path}: required key is missing")
+        elif path == "$":  # a whole-scenario rule: its message names the paths; the document is no help
+            lines.append(err["msg"].removeprefix("Value error, "))
         else:
             shown = repr(found)
             if len(shown) > 80:

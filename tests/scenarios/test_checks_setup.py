@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from pydantic import TypeAdapter
 
 from harness.scenario import model as m
 from harness.scenario.checks import run_check
@@ -40,7 +41,7 @@ def state(sc: m.Scenario, profiles: list[dict[str, Any]], *, enriched: list[str]
 
 
 def check(doc: dict[str, Any]) -> Any:
-    return m.validate({"name": "x", "checks": [doc]}).checks[0]
+    return TypeAdapter(m.Check).validate_python(doc)  # alone: a whole scenario would refuse unknown jobs at load
 
 
 # -- audience_drains ---------------------------------------------------------------------------------------
