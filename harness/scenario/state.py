@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.http import ServiceSession
+
+if TYPE_CHECKING:
+    from harness.scenario.model import Scenario
 
 
 @dataclass
@@ -22,7 +25,7 @@ class RunState:
     job_status: dict[str, str] = field(default_factory=dict)
     max_workers: int = 1
     ansira_users: list[dict[str, Any]] = field(default_factory=list)  # what mock Ansira stored, by the end
-    scenario: Any = None  # the Scenario that ran (set-up checks read its jobs, templates and mappings)
+    scenario: Scenario | None = None  # what ran: set-up checks read its jobs, templates and mappings
     source_codes: list[str] = field(default_factory=list)  # Ansira's known source codes
 
 
