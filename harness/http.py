@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
+
+from harness.redact import RedactingFilter
 
 
 @dataclass(frozen=True)
@@ -36,12 +39,24 @@ class ServiceSession(requests.Session):
         self.trust_env = False  # no proxies from the environment for a loopback simulator or a pinned vendor URL
         if headers:
             self.headers.update(headers)
+        _redact_urllib3_log()
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         if isinstance(url, str) and url.startswith("/"):
             url = self.base_url + url
         kwargs.setdefault("timeout", self.timeouts.as_tuple())
         return super().request(method, url, *args, **kwargs)
+
+
+def _redact_urllib3_log() -> None:
+    """urllib3 logs every request line at DEBUG with its query string, and Ansira's token rides in ?access_token=.
+
+    A filter on urllib3's own logger rewrites the record before any handler sees it (pytest's log capture, a
+    user's logging config), where a handler filter would protect only the handlers the CLI set up.
+    """
+    logger = logging.getLogger("urllib3.connectionpool")
+    if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+        logger.addFilter(RedactingFilter())
 
 
 def lytics_session(base_url: str, api_key: str, *, admin_key: str | None = None, pool_size: int = 10,

@@ -32,7 +32,7 @@ def prepare_behaviour(doc: dict[str, Any] | None, seed: int) -> dict[str, Any]:
 @dataclass
 class Stack:
     seed: int = 0
-    ansira_behaviour: dict[str, Any] | None = None
+    ansira_behaviour: dict[str, Any] | None = field(default=None, repr=False)  # may hold a client secret
     runner_options: RunnerOptions = field(default_factory=RunnerOptions)
     start_runner: bool = True
     lytics_port: int = 0

@@ -304,6 +304,9 @@ class ScenarioRun:
                 done = self._segment_size(w.audience_empty) == 0
             if done and w.job_status:
                 done = self._job_status() == {**self._job_status(), **w.job_status}
+            if done and w.enriched_min is not None:
+                done = runner is not None and sum(
+                    log_.counters.get("enriched", 0) for log_ in list(runner.outcomes.values())) >= w.enriched_min
             stable = stable + 1 if done else 0
             if stable >= 3:
                 return

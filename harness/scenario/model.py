@@ -162,6 +162,7 @@ class WaitUntil(Strict):
     idle: bool = True
     audience_empty: str | None = None
     job_status: dict[str, str] = Field(default_factory=dict, description="job name -> runner status to reach")
+    enriched_min: int | None = Field(None, ge=1, description="at least this many users enriched (mid-run events)")
     timeout_s: float = Field(30.0, gt=0, le=3600)
 
 

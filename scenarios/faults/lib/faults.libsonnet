@@ -11,6 +11,8 @@ local a = import '../../lib/ansira.libsonnet';
 
   drain(timeout_s=60):: { wait_until: { idle: true, audience_empty: 'ansira_enrichment_source', timeout_s: timeout_s } },
   settle(timeout_s=60):: { wait_until: { idle: true, timeout_s: timeout_s } },
+  // Mid-run: wait until `n` users were enriched, so the next step's fault lands while the job is busy.
+  mid_run(n):: { wait_until: { idle: false, enriched_min: n, timeout_s: 60 } },
 
   // The checks every fault case must pass.
   proof:: [
@@ -97,16 +99,16 @@ local a = import '../../lib/ansira.libsonnet';
     ],
   ),
 
-  // Ansira is down (503) for `seconds`, starting `after_s` into the backfill; the job backs off and resumes.
-  outage(users, seconds, after_s=0.4, latency_ms=20):: faults.case(
-    'ansira_outage_%ds' % seconds, 'Ansira answers every call with 503 for %g s starting %g s into the backfill; the job backs off (job errors) and resumes; every user is enriched once the outage ends.' % [seconds, after_s],
+  // Ansira is down (503) for `seconds` once a quarter of the users are enriched; the job backs off and resumes.
+  outage(users, seconds, latency_ms=20):: faults.case(
+    'ansira_outage_%ds' % seconds, 'Ansira answers every call with 503 for %g s from the moment a quarter of the backfill is enriched; the job backs off (job errors) and resumes; every user is enriched once the outage ends.' % seconds,
     users,
     ansira={ latency: { kind: 'fixed', ms: latency_ms } },
     steps=[
       { create_profiles: 'all' },
-      // loaded just before the job starts, so the window opens `after_s` into the backfill
-      { ansira_behaviour: { faults: [{ kind: 'outage', after_s: after_s, duration_s: seconds }] } },
       { create_jobs: 'all' },
+      faults.mid_run(std.floor(users / 4)),
+      { ansira_behaviour: { faults: [{ kind: 'outage', duration_s: seconds }] } },  // the window opens now
       faults.drain(60 + 3 * seconds),
     ],
     checks=faults.all_enriched + [
@@ -133,7 +135,7 @@ local a = import '../../lib/ansira.libsonnet';
     'Every token is revoked mid-run' + (if token_down_s > 0 then ' while the token endpoint goes down for %g s' % token_down_s else '') + '; the runner gets 401, refetches a token once per revocation and retries the call.',
     users,
     ansira={ latency: { kind: 'fixed', ms: 10 } },
-    steps=[{ create_profiles: 'all' }, { create_jobs: 'all' }, { sleep_s: 0.3 }]
+    steps=[{ create_profiles: 'all' }, { create_jobs: 'all' }, faults.mid_run(std.floor(users / 4))]
           + (if token_down_s > 0 then [{ ansira_behaviour: { faults: [
             { kind: 'outage', operation: 'token', duration_s: token_down_s }] } }] else [])
           + [{ revoke_tokens: 'all' }, faults.drain()],
@@ -153,19 +155,20 @@ local a = import '../../lib/ansira.libsonnet';
     ansira={ clients: [{ client_id: 'lytics-sim', rate_limit: { kind: 'token_bucket', rate: 40, burst: 5, headers: retry_after } }] },
     workers=10,
     checks=faults.all_enriched + [
-      { kind: 'ansira_calls', name: 'a 429 storm happened', status: { '429': { min: 5 } } },
+      { kind: 'ansira_calls', name: 'a 429 storm happened', status: { '429': { min: if retry_after then 2 else 5 } } },
     ] + (if retry_after then [{ kind: 'retry_after_respected' }] else []),
   ),
 
-  // Mock Lytics refuses the write-back stream for a while: the responses wait and retry; nothing is lost and
-  // Ansira is not called again.
+  // Mock Lytics refuses the write-back stream for a while, mid-run: the responses wait and retry; nothing is
+  // lost, Ansira is not called again, and the job stops calling Ansira while its answers cannot land.
   collect_failing(users, seconds=1.5):: faults.case(
-    'lytics_collect_failing', 'Mock Lytics answers 503 to every write-back on the ansira stream for %g s; the write-back retries until it lands, nobody is lost and nobody is called twice.' % seconds,
+    'lytics_collect_failing', 'Mock Lytics answers 503 to every write-back on the ansira stream for %g s from the moment a quarter of the users are enriched; the write-back retries until it lands, nobody is lost and nobody is called twice.' % seconds,
     users,
     steps=[
       { create_profiles: 'all' },
-      { lytics_faults: { collect: { status: 503, duration_s: seconds, stream: 'ansira' } } },
       { create_jobs: 'all' },
+      faults.mid_run(std.floor(users / 4)),
+      { lytics_faults: { collect: { status: 503, duration_s: seconds, stream: 'ansira' } } },
       faults.drain(),
     ],
     checks=faults.all_enriched + [a.checks.one_call_per_user],
