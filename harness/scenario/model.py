@@ -289,8 +289,9 @@ class Accounted(CheckBase):
     """Zero users unaccounted for: each user ends enriched (the profile says so) or omitted with a reason."""
 
     kind: Literal["accounted"]
-    users: str = Field("FILTER EXISTS email", description="FilterQL: the users the job was asked to enrich")
-    enriched: str = Field("FILTER EXISTS ansira_uuid", description="FilterQL: what an enriched profile looks like")
+    users: FilterQL = Field("FILTER EXISTS email", description="FilterQL: the users the job was asked to enrich")
+    enriched: FilterQL = Field("FILTER EXISTS ansira_uuid",
+                               description="FilterQL: what an enriched profile looks like")
 
 
 class NoCallAfterEnriched(CheckBase):

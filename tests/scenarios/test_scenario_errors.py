@@ -44,10 +44,12 @@ Write = Callable[..., Path]
          ["profiles.generate", "pick: give at least one value for source_code"]),
         ("a.base { name: 'x', checks: [{ kind: 'template', samples: 0 }] }",
          ["checks[0].template.samples", "greater than or equal to 1"]),
+        ("a.base { name: 'x', checks: [{ kind: 'accounted', enriched: 'FILTER EXISTS ansira_uuid)' }] }",
+         ["checks[0].accounted.enriched: FilterQL: line 1"]),
     ],
     ids=["segment-filterql", "segment-table", "check-expect", "check-where", "calls-users", "received-no-fields",
          "update-unknown-job", "pause-and-check-unknown-job", "rate-zero", "rate-count-misplaced", "pick-empty",
-         "template-samples"],
+         "template-samples", "accounted-filterql"],
 )
 def test_broken_scenarios_fail_at_load(scenario_file: Write, body: str, needles: list[str],
                                        monkeypatch: pytest.MonkeyPatch) -> None:
