@@ -290,11 +290,14 @@ class EnrichmentJob:
             status = resp.status_code
             outcome.http_status = status
             self.outcomes.count(f"http_{status}")
-            if status == 401 and token is not None and not refreshed:
-                self.tokens.invalidate(token)  # type: ignore[union-attr]
-                refreshed = True
-                self.outcomes.count("token_refresh_on_401")
-                continue
+            if status == 401 and token is not None and self.tokens is not None:
+                # Drop the refused token on every 401 (a later revocation must not leave a dead token cached),
+                # but only the first 401 of this user earns an immediate retry; later ones count as failures.
+                self.tokens.invalidate(token)
+                if not refreshed:
+                    refreshed = True
+                    self.outcomes.count("token_refresh_on_401")
+                    continue
             if 200 <= status < 300:
                 self._success()
                 try:

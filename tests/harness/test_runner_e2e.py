@@ -153,3 +153,16 @@ def test_no_duplicate_calls_with_twenty_workers_and_realtime_entries(run_variant
       checks: [a.checks.all_enriched, a.checks.one_call_per_user, a.checks.audience_drained,
                a.checks.nothing_pending, { kind: 'no_duplicate_calls' }] }""")
     assert_passed(result)
+
+
+def test_every_401_drops_the_refused_token(run_variant: Run) -> None:
+    # One worker, two 401s in a row for the first user: the first earns an immediate retry with a fresh token,
+    # the second counts as a failure, and that token is dropped too (3 fetches, not a dead token reused).
+    result = run_variant("""a.base { name: 'double_401',
+      ansira+: { faults: [{ kind: 'status', status: 401, operation: 'create_user', first_n: 2 }] },
+      lytics+: { jobs: [a.job(workers=1)] },
+      runner: { backoff_base_s: 0.001, backoff_cap_s: 0.01 },
+      profiles+: { generate: { count: 5 } },
+      checks: [a.checks.all_enriched, a.checks.nothing_pending, { kind: 'token_fetches', count: { equals: 3 } },
+               { kind: 'ansira_calls', status: { '401': { equals: 2 } } }] }""")
+    assert_passed(result)
