@@ -122,7 +122,7 @@ def cmd_runner(args: argparse.Namespace) -> int:
         overrides["max_calls"] = args.max_calls
     try:
         options = RunnerOptions(**overrides)
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         raise ConfigError(f"--options: {exc}") from None
     runner = Runner(args.lytics_url, api_key, admin_key=admin_key, options=options).start()
     write_ready(args.ready_file, {"pid": os.getpid(), "lytics_url": args.lytics_url})

@@ -16,15 +16,21 @@ DEFAULT_SOURCE_CODE = "LYTICS_SIM"
 
 
 def prepare_behaviour(doc: dict[str, Any] | None, seed: int) -> dict[str, Any]:
-    """Fill the Ansira behaviour with a seed, a default client and generated secrets where none are given."""
+    """Fill the Ansira behaviour with a seed, a default client and generated secrets where none are given.
+
+    Parts of the wrong shape are left as they are, for mock_ansira's validation to name them.
+    """
     beh = copy.deepcopy(doc or {})
+    if not isinstance(beh, dict):
+        return beh
     beh.setdefault("seed", seed)
-    clients = beh.setdefault("clients", [{"client_id": DEFAULT_CLIENT_ID}])
-    if not clients:
-        clients.append({"client_id": DEFAULT_CLIENT_ID})
-    for c in clients:
-        c.setdefault("client_secret", secrets.token_urlsafe(24))
-        REDACTOR.add(c["client_secret"])
+    if not beh.get("clients"):
+        beh["clients"] = [{"client_id": DEFAULT_CLIENT_ID}]
+    for c in beh["clients"] if isinstance(beh["clients"], list) else ():
+        if isinstance(c, dict):
+            c.setdefault("client_secret", secrets.token_urlsafe(24))
+            if isinstance(c["client_secret"], str):
+                REDACTOR.add(c["client_secret"])
     beh.setdefault("source_codes", [DEFAULT_SOURCE_CODE])
     return beh
 

@@ -52,6 +52,29 @@ class RunnerOptions:
     max_unlanded: int | None = None
     dry_run: bool = False
 
+    def __post_init__(self) -> None:
+        """A wrong type or range is an error here, not a crash inside a worker thread later."""
+        for name, (kind, lo, optional) in _OPTION_RULES.items():
+            value = getattr(self, name)
+            if value is None and optional:
+                continue
+            ok = isinstance(value, bool) if kind is bool else (
+                isinstance(value, kind) and not isinstance(value, bool) and value >= lo)
+            if not ok:
+                want = "true or false" if kind is bool else f"{'an integer' if kind is int else 'a number'} >= {lo:g}"
+                raise ValueError(f"{name}: expected {want}{' or null' if optional else ''}, got {value!r}")
+
+
+# option -> (type, minimum, may be None); int options refuse floats, number options take ints
+_OPTION_RULES: dict[str, tuple[type | tuple[type, ...], float, bool]] = {
+    "request_timeout_s": ((int, float), 0.001, False), "rate_limit": ((int, float), 0.001, True),
+    "rate_burst": (int, 1, True), "failures_before_job_error": (int, 1, False),
+    "job_errors_before_failed": (int, 1, False), "job_backoff_s": ((int, float), 0, False),
+    "max_attempts_per_user": (int, 1, False), "backoff_base_s": ((int, float), 0, False),
+    "backoff_cap_s": ((int, float), 0, False), "scan_page_size": (int, 1, False), "writeback_batch": (int, 1, False),
+    "max_calls": (int, 0, True), "max_unlanded": (int, 1, True), "dry_run": (bool, 0, False),
+}
+
 
 class EnrichmentJob:
     def __init__(self, runtime: dict[str, Any], lytics: LyticsClient, engine: TemplateEngine,

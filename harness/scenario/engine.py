@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import re
@@ -51,6 +52,7 @@ class ScenarioResult:
 
 def load(path: str | Path) -> m.Scenario:
     sc = m.validate(loader.render(path), file=str(path))
+    check_runner_options(sc.runner, file=str(path))
     try:
         load_behaviour(prepare_behaviour(sc.ansira, sc.seed))
     except BehaviourError as exc:
@@ -63,6 +65,19 @@ def load(path: str | Path) -> m.Scenario:
             except BehaviourError as exc:
                 raise ScenarioError(str(exc), file=str(path), path=f"steps[{i}].ansira_behaviour") from None
     return sc
+
+
+def check_runner_options(runner: dict[str, Any], *, file: str | None) -> None:
+    """The `runner` section is RunnerOptions overrides: unknown keys and bad values fail at load, not mid-run."""
+    known = {f.name for f in dataclasses.fields(RunnerOptions)}
+    unknown = sorted(set(runner) - known)
+    if unknown:
+        raise ScenarioError(f"unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}", file=file,
+                            path="runner")
+    try:
+        RunnerOptions(**runner)
+    except (TypeError, ValueError) as exc:
+        raise ScenarioError(str(exc), file=file, path="runner") from None
 
 
 class ScenarioRun:
@@ -81,7 +96,7 @@ class ScenarioRun:
         result = ScenarioResult(self.sc.name, self.file, self.sc.description)
         try:
             options = RunnerOptions(**{**self.sc.runner, **self.runner_overrides})
-        except TypeError as exc:
+        except (TypeError, ValueError) as exc:
             raise ScenarioError(f"runner: {exc}", file=self.file, path="runner") from None
         started = time.monotonic()
         stack = Stack(seed=self.sc.seed, ansira_behaviour=self.sc.ansira, runner_options=options)

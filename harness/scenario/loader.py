@@ -27,7 +27,12 @@ def render(path: str | Path, *, ext_vars: dict[str, str] | None = None) -> dict[
     if not p.is_file():
         raise ScenarioError(f"no such scenario file (expected a .jsonnet or .json file at {p})", file=str(p))
     root = scenario_root(p)
-    text = p.read_text(encoding="utf-8")
+    try:
+        text = p.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"the file is not UTF-8 text (byte {exc.start})", file=str(p)) from None
+    if "\x00" in text:
+        raise ScenarioError(f"the file is not text: NUL character at offset {text.index(chr(0))}", file=str(p))
 
     def importer(base: str, rel: str) -> tuple[str, bytes]:
         target = (Path(base or p.parent) / rel).resolve()

@@ -208,5 +208,9 @@ class _Lexer:
             self.out.append(Token(IDENT, (part,), start, self.i))
             return
         raw = text[start:j]
-        self.out.append(Token(NUMBER, float(raw) if is_float else int(raw), start, j))
+        try:
+            value = float(raw) if is_float else int(raw)
+        except ValueError:  # past Python's 4300-digit limit for int(str)
+            raise self.fail(start, f"number literal of {len(raw)} digits is too long") from None
+        self.out.append(Token(NUMBER, value, start, j))
         self.i = j

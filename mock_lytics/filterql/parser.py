@@ -18,6 +18,8 @@ Newlines separate items only directly inside ``AND ( .. )`` / ``OR ( .. )``; eve
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from . import ast as A
@@ -29,6 +31,7 @@ from .values import datemath
 _OP_NORMAL = {"=": "==", "<>": "!="}
 _NEGATABLE = ("IN", "INTERSECTS", "CONTAINS", "LIKE", "BETWEEN")
 _CLAUSES = ("FROM", "LIMIT", "WITH", "ALIAS")
+_MAX_DEPTH = 64  # NOT, parentheses, AND(/OR( lists and call arguments; well off Python's stack limit
 
 
 def parse(text: str) -> A.Filter:
@@ -60,6 +63,18 @@ class _Parser:
         self.toks = tokenize(text)
         self.i = 0
         self.nl_significant = [False]
+        self.depth = 0
+
+    @contextmanager
+    def nested(self) -> Iterator[None]:
+        """Bound the recursion of hostile input (NOT NOT ..., AND(AND(..., ((( ...) with a positioned error."""
+        self.depth += 1
+        if self.depth > _MAX_DEPTH:
+            raise FilterQLError.at(self.text, self.peek().pos, f"expression nested more than {_MAX_DEPTH} levels deep")
+        try:
+            yield
+        finally:
+            self.depth -= 1
 
     # ------------------------------------------------------------------------------ token access
     def peek(self) -> Token:
@@ -189,7 +204,8 @@ class _Parser:
     def unary(self) -> A.Node:
         if self.is_kw("NOT"):
             self.next()
-            return A.Not(self.unary())
+            with self.nested():
+                return A.Not(self.unary())
         return self.primary()
 
     def primary(self) -> A.Node:
@@ -226,7 +242,8 @@ class _Parser:
         self.next()
         self.nl_significant.append(False)
         try:
-            node = inner()
+            with self.nested():
+                node = inner()
             self.expect(")", closing)
         finally:
             self.nl_significant.pop()
@@ -250,7 +267,8 @@ class _Parser:
                     raise self.fail(tok, "an expression")
                 if tok.kind in (EOF, ";") or (tok.kind == KW and tok.value in _CLAUSES):
                     raise self.fail(tok, "an expression or ')'")
-                items.append(self.expr())
+                with self.nested():
+                    items.append(self.expr())
                 separated = self.skip_newlines()
                 if self.peek().kind == ",":
                     self.next()
@@ -368,7 +386,8 @@ class _Parser:
         args: list[A.Node] = []
         try:
             while self.peek().kind != ")":
-                args.append(self.operand(value_position=True))
+                with self.nested():
+                    args.append(self.operand(value_position=True))
                 if self.peek().kind == ",":
                     self.next()
                 elif self.peek().kind != ")":

@@ -84,7 +84,10 @@ def tokenize(text: str) -> list[Token]:
             raise LQLError.at(text, pos, f"unexpected character {ch!r}")
         kind, lexeme = m.lastgroup, m.group()
         if kind == "number":
-            value: Any = float(lexeme) if any(c in lexeme for c in ".eE") else int(lexeme)
+            try:
+                value: Any = float(lexeme) if any(c in lexeme for c in ".eE") else int(lexeme)
+            except ValueError:  # past Python's 4300-digit limit for int(str)
+                raise LQLError.at(text, pos, f"number literal of {len(lexeme)} digits is too long") from None
             tokens.append(Token(T.NUMBER, value, pos, lexeme))
         elif kind == "ident":
             upper = lexeme.upper()
