@@ -86,7 +86,7 @@ def cmd_mock(args: argparse.Namespace) -> int:
         behaviour = prepare_behaviour(_load_doc(args.behaviour), args.seed)
         app = create_app({"BEHAVIOUR": behaviour, "SEED": args.seed, "ADMIN_KEY": admin_key})
         client = behaviour["clients"][0]
-        if args.server != "werkzeug" and (drops := _drop_faults(behaviour)):
+        if args.server == "waitress" and (drops := _drop_faults(behaviour)):
             raise ConfigError(f"--server {args.server} cannot drop connections; {', '.join(drops)} need werkzeug")
         srv = server_thread(app, server=args.server, threads=args.threads, host=args.host, port=args.port,
                             name="mock-ansira").start(ready_path="/__admin/health")
@@ -151,8 +151,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     mock.add_argument("--behaviour", help="Ansira behaviour document (JSON or jsonnet)")
     mock.add_argument("--api-key-env", help="Lytics: read the API key from this environment variable")
     mock.add_argument("--admin-key-env", help="protect /__admin with the key in this environment variable")
-    mock.add_argument("--server", choices=("werkzeug", "waitress"), default="werkzeug",
-                      help="werkzeug (default; closes every connection) or waitress (keep-alive, for load tests)")
+    mock.add_argument("--server", choices=("werkzeug", "werkzeug-keepalive", "waitress"), default="werkzeug",
+                      help="werkzeug (default; closes every connection), werkzeug-keepalive or waitress (both "
+                           "keep connections open, for load tests)")
     mock.add_argument("--threads", type=int, default=32, help="waitress worker threads (default 32)")
     mock.set_defaults(func=cmd_mock)
 

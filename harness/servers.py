@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import logging
+import os
 import socket
 import threading
 import time
@@ -30,13 +32,76 @@ class _RedactingHandler(WSGIRequestHandler):
         log.info("%s", REDACTOR(format % args))
 
 
-class ServerThread:
-    """A threaded werkzeug server on 127.0.0.1 and an OS-chosen port unless told otherwise."""
+class _AlwaysReadable:
+    """A pipe with a byte waiting in it, never read: select() always finds it readable."""
 
-    def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int = 0, name: str = "server") -> None:
+    def __init__(self) -> None:
+        self._r, self._w = os.pipe()
+        os.write(self._w, b"x")
+
+    def fileno(self) -> int:
+        return self._r
+
+
+class _KeepAliveHandler(_RedactingHandler):
+    """werkzeug's handler without `Connection: close` on every response (still one thread per connection).
+
+    werkzeug closes every connection because http.server cannot skip a body the app left unread, and after each
+    response it drains whatever else the socket holds (waiting 10 ms for it). Here the body is read up front
+    (Content-Length up to PREREAD_MAX) and handed to the app as a BytesIO; while werkzeug runs the app, its drain
+    is pointed at an always-readable dummy and an empty stream, so it neither waits nor eats the next request.
+    Chunked or larger bodies keep werkzeug's behaviour (drain, close). The app still gets the real socket as
+    `werkzeug.socket`, so mock Ansira's socket faults work as under plain werkzeug.
+    """
+
+    PREREAD_MAX = 16 * 1024 * 1024
+    _DUMMY: _AlwaysReadable | None = None
+    keep_alive = False
+
+    def run_wsgi(self) -> None:
+        real_rfile, real_conn = self.rfile, self.connection
+        try:
+            super().run_wsgi()
+        finally:
+            self.rfile, self.connection = real_rfile, real_conn
+
+    def make_environ(self) -> dict[str, Any]:
+        environ = super().make_environ()
+        self.keep_alive = False
+        if environ.get("wsgi.input_terminated"):
+            return environ  # chunked: the app reads the dechunked stream itself; close afterwards
+        try:
+            n = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            return environ
+        if 0 <= n <= self.PREREAD_MAX:
+            environ["wsgi.input"] = io.BytesIO(self.rfile.read(n) if n else b"")
+            self.keep_alive = True
+            if _KeepAliveHandler._DUMMY is None:
+                _KeepAliveHandler._DUMMY = _AlwaysReadable()
+            self.rfile, self.connection = io.BytesIO(), _KeepAliveHandler._DUMMY  # type: ignore[assignment]
+        return environ
+
+    def send_header(self, keyword: str, value: str) -> None:
+        if (keyword.lower() == "connection" and value.lower() == "close" and self.keep_alive
+                and not self.close_connection):  # the client did not ask to close: keep the connection open
+            return
+        super().send_header(keyword, value)
+
+
+class ServerThread:
+    """A threaded werkzeug server on 127.0.0.1 and an OS-chosen port unless told otherwise.
+
+    `keep_alive=True` answers HTTP/1.1 requests without closing the connection (see _KeepAliveHandler); stopping
+    the server then leaves established connections to their threads, so it is meant for processes that exit.
+    """
+
+    def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int = 0, name: str = "server",
+                 keep_alive: bool = False) -> None:
         self.app = app
         self.name = name
-        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True, request_handler=_RedactingHandler)
+        handler = _KeepAliveHandler if keep_alive else _RedactingHandler
+        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True, request_handler=handler)
         self._server.daemon_threads = True
         # werkzeug writes headers and body separately; without TCP_NODELAY Nagle holds the body until the
         # client's delayed ACK (~40 ms on Linux) on every keep-alive response. Accepted sockets inherit it.
@@ -89,7 +154,7 @@ def wait_ready(url: str, *, timeout: float = 10.0, headers: dict[str, str] | Non
         delay = min(delay * 2, 0.1)
 
 
-SERVERS = ("werkzeug", "waitress")
+SERVERS = ("werkzeug", "werkzeug-keepalive", "waitress")
 
 
 class WaitressServerThread:
@@ -142,9 +207,9 @@ class WaitressServerThread:
 
 def server_thread(app: Any, *, server: str = "werkzeug", host: str = "127.0.0.1", port: int = 0,
                   name: str = "server", threads: int = 32) -> ServerThread | WaitressServerThread:
-    """A ServerThread (werkzeug, the default) or a WaitressServerThread, chosen by name."""
-    if server == "werkzeug":
-        return ServerThread(app, host=host, port=port, name=name)
+    """A ServerThread (werkzeug, the default; or werkzeug-keepalive) or a WaitressServerThread, chosen by name."""
+    if server in ("werkzeug", "werkzeug-keepalive"):
+        return ServerThread(app, host=host, port=port, name=name, keep_alive=server == "werkzeug-keepalive")
     if server == "waitress":
         return WaitressServerThread(app, host=host, port=port, name=name, threads=threads)
     raise ValueError(f"unknown server {server!r}; expected one of {', '.join(SERVERS)}")

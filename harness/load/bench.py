@@ -138,7 +138,7 @@ def _details(r: LoadResult, *keys: str) -> dict[str, Any]:
     return d
 
 
-CPU_KEYS = ("runner_cpu_s", "ansira_cpu_s", "lytics_cpu_s")
+CPU_KEYS = ("runner_cpu_s", "ansira_cpu_s", "lytics_cpu_s", "cpu_ms_per_enrichment")
 
 
 def run_figures(only: set[str], scale: float, work: Path, runner: str) -> list[Figure]:

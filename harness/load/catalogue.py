@@ -52,13 +52,14 @@ METRICS: dict[str, tuple[str, str]] = {
     "enrichments_per_s": ("server", "users enriched per second, job start to last enrichment"),
     "enrich_span_s": ("server", "job start to last enrichment, seconds"),
     # the run itself
-    "duration_s": ("run", "load phase, seconds"),
+    "duration_s": ("run", "load phase (locust start to exit), seconds"),
     "drain_s": ("run", "end of the load phase until nothing was left to do, seconds"),
     "runner_peak_rss_mb": ("run", "runner process peak resident memory, MB"),
-    "runner_cpu_s": ("run", "runner process CPU seconds"),
-    "ansira_cpu_s": ("run", "mock Ansira process CPU seconds"),
-    "lytics_cpu_s": ("run", "mock Lytics process CPU seconds"),
+    "runner_cpu_s": ("run", "runner process CPU seconds from the job's start to the end"),
+    "ansira_cpu_s": ("run", "mock Ansira process CPU seconds from the job's start to the end"),
+    "lytics_cpu_s": ("run", "mock Lytics process CPU seconds from the job's start to the end"),
     "locust_cpu_s": ("run", "locust process(es) CPU seconds"),
+    "cpu_ms_per_enrichment": ("run", "runner + both mocks CPU from the job's start, per user enriched, ms"),
 }
 
 KNOWN = frozenset(METRICS)

@@ -104,6 +104,10 @@ def compute(raw: Raw) -> dict[str, float | None]:
     for name in ("runner", "ansira", "lytics", "locust"):
         cpu = raw.process_cpu_s.get(name)
         m[f"{name}_cpu_s"] = _r(cpu) if cpu is not None else None
+    parts = [raw.process_cpu_s.get(k) for k in ("runner", "ansira", "lytics")]
+    done = m.get("users_enriched")
+    m["cpu_ms_per_enrichment"] = (_r(sum(parts) * 1000.0 / done) if done and all(x is not None for x in parts)
+                                  else None)
     return m
 
 

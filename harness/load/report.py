@@ -55,7 +55,8 @@ def rows(r: LoadResult) -> list[tuple[str, str, str]]:
          f"{_n(m.get('enrich_span_s'), ' s')}"),
         ("processes (CPU s)", c(f"locust {_n(m.get('locust_cpu_s'))}"),
          f"runner {_n(m.get('runner_cpu_s'))} (peak {_n(m.get('runner_peak_rss_mb'), ' MB')}) · "
-         f"ansira {_n(m.get('ansira_cpu_s'))} · lytics {_n(m.get('lytics_cpu_s'))}"),
+         f"ansira {_n(m.get('ansira_cpu_s'))} · lytics {_n(m.get('lytics_cpu_s'))} · "
+         f"{_n(m.get('cpu_ms_per_enrichment'), ' ms')} per enrichment"),
     ]
 
 

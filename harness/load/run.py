@@ -75,6 +75,7 @@ class LoadRun:
         self.file = file
         self.opts = options or LoadOptions()
         self.progress = self.opts.progress or (lambda _msg: None)
+        self._cpu_at_job_start: dict[str, float | None] = {}
 
     # -- entry point ----------------------------------------------------------------------------------------
     def execute(self) -> LoadResult:
@@ -144,10 +145,11 @@ class LoadRun:
         raw.outcomes = _outcomes(outcomes)
         raw.runner_counters = _runner_counters(runner)
         raw.runner_peak_rss = runner.peak_rss
-        for child in procs.children:
+        for child in procs.children:  # CPU spent from the job's start on: the enrichment work, not the set-up
             key = child.name.removeprefix("mock-").split("-")[0]
             if child.cpu_s is not None:
-                raw.process_cpu_s[key] = (raw.process_cpu_s.get(key) or 0.0) + child.cpu_s
+                spent = child.cpu_s - (self._cpu_at_job_start.get(child.name) or 0.0)
+                raw.process_cpu_s[key] = (raw.process_cpu_s.get(key) or 0.0) + spent
         result.metrics = compute(raw)
         result.thresholds = [evaluate(t, result.metrics) for t in self.spec.parsed_thresholds]
         result.timeline = {"job_start_ts": raw.job_start_ts, "load_start_ts": raw.load_start_ts,
@@ -171,6 +173,7 @@ class LoadRun:
                 if step.action == "create_jobs" and job_start is None:
                     backfill = collect.audience_size(d.lytics, d.audience_id())
                     job_seq, job_start = collect.last_seq(d.lytics), time.time()
+                    self._cpu_at_job_start = {c.name: c.cpu_s for c in procs.children}
                 self.progress(f"step {i + 1}/{len(steps)}: {step.action}")
                 d.step(i, step)
                 if i == start_after:
@@ -182,6 +185,7 @@ class LoadRun:
             if job_start is None:
                 backfill = collect.audience_size(d.lytics, d.audience_id())
                 job_seq, job_start = collect.last_seq(d.lytics), load_start
+                self._cpu_at_job_start = {c.name: c.cpu_s for c in procs.children}
             self._wait_locust(locust, result)
         except StepTimeout as exc:
             result.errors.append(str(exc))

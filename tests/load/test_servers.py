@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import http.client
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from flask import Flask
+import requests
+from flask import Flask, request
 
-from harness.cli import main
 from harness.servers import ServerThread, WaitressServerThread, server_thread
+from mock_ansira import create_app as ansira_app
 
 
 def _app() -> Flask:
@@ -20,7 +23,62 @@ def _app() -> Flask:
     def n() -> dict[str, int]:
         return {"n": 1}
 
+    @app.post("/echo")
+    def echo() -> dict[str, int]:
+        return {"n": len(request.get_data())}
+
+    @app.post("/ignore")
+    def ignore() -> dict[str, bool]:  # never reads its body: the next request must still parse
+        return {"ignored": True}
+
     return app
+
+
+@pytest.mark.parametrize("server", ["werkzeug-keepalive", "waitress"])
+def test_keep_alive_servers_reuse_one_connection_across_bodies_the_app_ignores(server: str) -> None:
+    with server_thread(_app(), server=server) as srv:
+        conn = http.client.HTTPConnection(srv.host, srv.port, timeout=5)
+        seen = []
+        for path, body in (("/echo", b"x" * 70_000), ("/ignore", b"y" * 5000), ("/missing", b"z"), ("/echo", b"ab"),
+                           ("/n", None)):
+            conn.request("POST" if body is not None else "GET", path, body=body)
+            resp = conn.getresponse()
+            seen.append((resp.status, resp.read(), resp.getheader("Connection")))
+            sock = conn.sock
+            assert sock is not None
+        assert [s for s, _, _ in seen] == [200, 200, 404, 200, 200]
+        assert json.loads(seen[0][1]) == {"n": 70_000} and json.loads(seen[3][1]) == {"n": 2}
+        assert all(c != "close" for _, _, c in seen)
+        assert conn.sock is sock
+        conn.close()
+
+
+def test_werkzeug_keepalive_closes_when_the_client_asks_or_the_body_is_chunked() -> None:
+    with server_thread(_app(), server="werkzeug-keepalive") as srv:
+        conn = http.client.HTTPConnection(srv.host, srv.port, timeout=5)
+        conn.request("GET", "/n", headers={"Connection": "close"})
+        resp = conn.getresponse()
+        assert resp.getheader("Connection") == "close" and resp.read() == b'{"n":1}\n'
+        conn.close()
+        conn = http.client.HTTPConnection(srv.host, srv.port, timeout=5)
+        conn.request("POST", "/echo", body=iter([b"abc", b"de"]), encode_chunked=True)
+        resp = conn.getresponse()
+        assert json.loads(resp.read()) == {"n": 5} and resp.getheader("Connection") == "close"
+        conn.close()
+
+
+def test_werkzeug_keepalive_still_drops_connections_for_mock_ansira_faults() -> None:
+    client = {"client_id": "c", "client_secret": "s" * 24}
+    beh = {"clients": [client], "source_codes": ["S"], "faults": [{"kind": "connection_reset", "first_n": 1,
+                                                                    "operation": "create_user"}]}
+    with server_thread(ansira_app({"BEHAVIOUR": beh}), server="werkzeug-keepalive") as srv, requests.Session() as s:
+        token = s.post(srv.url + "/service/oauth/v2/token", data={"grant_type": "client_credentials"},
+                       auth=(client["client_id"], client["client_secret"]), timeout=5).json()["access_token"]
+        body = {"email": "a@b.com", "sourceCode": {"keyName": "S"}}
+        with pytest.raises(requests.ConnectionError):
+            s.post(srv.url + "/service/api/v2/user", params={"access_token": token}, json=body, timeout=5)
+        ok = s.post(srv.url + "/service/api/v2/user", params={"access_token": token}, json=body, timeout=5)
+        assert ok.status_code == 201 and ok.headers.get("Connection") != "close"
 
 
 def test_waitress_keeps_the_connection_alive() -> None:
@@ -57,7 +115,7 @@ def test_waitress_stop_frees_the_port() -> None:
 
 
 def test_unknown_server_name_is_refused() -> None:
-    with pytest.raises(ValueError, match="unknown server 'gunicorn'; expected one of werkzeug, waitress"):
+    with pytest.raises(ValueError, match="unknown server 'gunicorn'; expected one of werkzeug, werkzeug-keepalive"):
         server_thread(_app(), server="gunicorn")
 
 
@@ -66,11 +124,10 @@ def test_unknown_server_name_is_refused() -> None:
     [{"kind": "connection_reset"}, {"kind": "timeout", "hang_s": 0.1, "then": "drop"}],
     ids=["connection-reset", "timeout-drop"],
 )
-def test_mock_ansira_refuses_waitress_with_socket_faults(tmp_path: Path, fault: dict,
-                                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_mock_ansira_refuses_waitress_with_socket_faults(tmp_path: Path, fault: dict) -> None:
     beh = tmp_path / "b.json"
     beh.write_text(json.dumps({"faults": [{"kind": "status", "status": 503, "first_n": 1}, fault]}))
-    code = main(["mock", "ansira", "--server", "waitress", "--behaviour", str(beh)])
-    assert code == 2
-    err = capsys.readouterr().err
-    assert "--server waitress cannot drop connections" in err and f"faults[1] ({fault['kind']})" in err
+    proc = subprocess.run([sys.executable, "-m", "harness", "mock", "ansira", "--server", "waitress", "--behaviour",
+                           str(beh)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert "--server waitress cannot drop connections" in proc.stderr and f"faults[1] ({fault['kind']})" in proc.stderr
