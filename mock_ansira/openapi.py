@@ -174,15 +174,16 @@ def _paths() -> dict[str, Any]:
 
 def _admin_paths() -> dict[str, Any]:
     def admin(
-        op_id: str, summary: str, schema: dict[str, Any], body: dict[str, Any] | None = None, **extra: Any
+        op_id: str, summary: str, schema: dict[str, Any], body: dict[str, Any] | None = None, *, status: str = "200",
+        **extra: Any
     ) -> dict[str, Any]:
-        responses = {"200": _json(schema, summary), **_errors(400, 401, 405)}
+        responses = {status: _json(schema, summary), **_errors(400, 401, 405)}
         if body is not None:
             extra["requestBody"] = {"required": False, "content": {JSON: {"schema": body}}}
         return _op(op_id, summary, responses, security=_ADMIN_SECURITY, **extra)
 
     obj = {"type": "object"}
-    counted = {"type": "object", "properties": {"client_id": {"type": "string"}}}
+    counted = {"type": "object", "properties": {"client_id": {"type": "string"}}, "additionalProperties": False}
     return {
         "/__admin/reset": {"post": admin("adminReset", "Back to the start-up state", obj)},
         "/__admin/behaviour": {
@@ -203,6 +204,7 @@ def _admin_paths() -> dict[str, Any]:
                         "generate": {"type": "integer", "minimum": 0},
                     },
                 },
+                status="201",
             ),
         },
         "/__admin/tokens/revoke": {
@@ -221,7 +223,10 @@ def _admin_paths() -> dict[str, Any]:
                 "getJournal",
                 "Journal entries with seq > after, oldest first",
                 _ref("JournalPage"),
-                parameters=[{"name": n, "in": "query", "schema": {"type": "integer"}} for n in ("after", "limit")],
+                parameters=[
+                    {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100_000}},
+                ],
             ),
             "delete": admin("clearJournal", "Forget the journal and its totals", obj),
         },
@@ -252,6 +257,10 @@ def _document() -> dict[str, Any]:
     schemas: dict[str, Any] = {}
     schemas["UserRequest"] = _lift(USER_REQUEST_SCHEMA, "UserRequest_", schemas)
     schemas["Behaviour"] = _lift(Behaviour.model_json_schema(mode="validation"), "Behaviour_", schemas)
+    # Not writeOnly: GET answers it masked ("**********") so that the document can be PUT back unchanged.
+    secret = schemas["Behaviour_Client"]["properties"]["client_secret"]
+    secret.pop("writeOnly", None)
+    secret["description"] = "shown as ********** in responses; sending that mask back keeps the current secret"
     counts = {"type": "object", "additionalProperties": {"type": "integer"}}
     schemas.update(
         {

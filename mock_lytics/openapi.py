@@ -32,6 +32,8 @@ _BODIES = {
     "templates.update_template": {"text/plain": {"schema": {"type": "string"}}},
 }
 
+_NO_BODY = frozenset({"admin.reset", "admin.reevaluate_segments", "jobs.job_action"})  # POSTs that read no body
+
 
 def build_openapi(app: Flask) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
@@ -89,7 +91,7 @@ def _operation(endpoint: str, op_id: str, doc: str, arguments: Any, method: str)
         op["description"] = description.strip()
     if method == "DELETE":
         op["responses"]["204"] = {"description": "deleted"}
-    if method in ("POST", "PUT") and endpoint not in ("admin.reset",):
+    if method in ("POST", "PUT") and endpoint not in _NO_BODY:
         op["requestBody"] = {"required": False,
                              "content": _BODIES.get(endpoint, {"application/json": {"schema": {"type": "object"}}})}
     if endpoint in ("admin.health", "meta.openapi"):
