@@ -38,7 +38,10 @@ def _admin_only() -> None:
 def _json_object(*, optional: bool = False) -> dict[str, Any]:
     if optional and not request.get_data(cache=True):
         return {}
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the parser's stack allows: not a usable document either
+        body = None
     if not isinstance(body, dict):
         raise InvalidRequest(
             "expected a JSON object body", problems=[Problem("$", "body must be a JSON object (application/json)")]

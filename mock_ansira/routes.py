@@ -179,7 +179,7 @@ def _token_params() -> dict[str, str]:
 def _json_token_params() -> MultiDict[str, str]:
     try:
         body = json.loads(request.get_data(cache=True) or b"null")
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise InvalidRequest(f"token request body is not valid JSON: {exc}") from None
     if not isinstance(body, dict) or not all(isinstance(v, str) for v in body.values()):
         raise InvalidRequest("a JSON token request must be an object of string values")
@@ -266,7 +266,7 @@ def read_json_body() -> object:
         raise PayloadTooLarge(f"request body exceeds the limit of {MAX_BODY_BYTES} bytes")
     try:
         return json.loads(data.decode("utf-8"), parse_constant=_no_constants)
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise InvalidRequest(
             "request body is not valid JSON", problems=[Problem("$", f"invalid JSON: {exc}")]
         ) from None

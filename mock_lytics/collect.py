@@ -17,6 +17,7 @@ from mock_lytics.errors import BadRequest, PayloadTooLarge
 from mock_lytics.timeutil import iso, parse_time
 
 SAMPLE_SIZE = 100
+_TOO_DEEP = "malformed JSON: nested too deeply; nothing was stored"
 STREAM_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,127}$")
 
 
@@ -56,6 +57,15 @@ def prepare(body: bytes, *, received: float, timestamp_field: str | None, max_ev
     except json.JSONDecodeError as exc:
         raise BadRequest(f"malformed JSON at line {exc.lineno}, col {exc.colno}: {exc.msg}; nothing was stored") \
             from None
+    except RecursionError:
+        raise BadRequest(_TOO_DEEP) from None
+    try:
+        return _prepare_items(doc, received, timestamp_field, max_event_bytes)
+    except RecursionError:  # flattening or measuring an event nested almost as deep as the parser allows
+        raise BadRequest(_TOO_DEEP) from None
+
+
+def _prepare_items(doc: Any, received: float, timestamp_field: str | None, max_event_bytes: int) -> Prepared:
     items = doc if isinstance(doc, list) else [doc]
     if not isinstance(doc, list | dict):
         raise BadRequest(f"collect body must be a JSON object or array of objects, got {type(doc).__name__}")

@@ -92,6 +92,8 @@ def json_body(*, required: bool = True) -> Any:
         return None
     try:
         return json.loads(raw)
+    except RecursionError:
+        raise BadRequest("malformed JSON body: nested too deeply") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         where = f" at line {exc.lineno}, col {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
         raise BadRequest(f"malformed JSON body{where}: {getattr(exc, 'msg', exc)}") from None

@@ -136,5 +136,5 @@ def _render(source: str, ttype: str, body: Mapping[str, Any]) -> Response:
 def _json_or_none(text: str) -> Any:
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
