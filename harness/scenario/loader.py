@@ -1,4 +1,10 @@
-"""Render a scenario file (jsonnet or JSON) with imports confined to the scenarios folder."""
+"""Render a scenario file (jsonnet or JSON) with imports confined to the scenarios folder.
+
+Rendering is bounded twice: max_stack stops deep recursion, and a time limit stops loops (a huge std.range, a
+foldl over millions) the way harness.templates does: the caller stops waiting, the Go evaluation it cannot
+interrupt is abandoned, and at most two abandoned evaluations may run at once (then renders are refused until
+one ends; a CLI run exits, which ends them).
+"""
 
 from __future__ import annotations
 
@@ -9,8 +15,11 @@ from typing import Any
 
 import _gojsonnet
 
-from harness.errors import ScenarioError
+from harness.errors import ScenarioError, TemplateTimeout
+from harness.templates.pool import EvalPool
 
+RENDER_TIMEOUT_S = 10.0
+_POOL = EvalPool(max_runaway=2, name="scenario-render")
 _POS_RE = re.compile(r"(?P<file>[^\s:]+\.(?:jsonnet|libsonnet|json)):(?P<line>\d+):(?P<col>\d+)")
 
 
@@ -22,7 +31,8 @@ def scenario_root(path: Path) -> Path:
     return path.resolve().parent
 
 
-def render(path: str | Path, *, ext_vars: dict[str, str] | None = None) -> dict[str, Any]:
+def render(path: str | Path, *, ext_vars: dict[str, str] | None = None,
+           timeout_s: float = RENDER_TIMEOUT_S) -> dict[str, Any]:
     p = Path(path)
     if not p.is_file():
         raise ScenarioError(f"no such scenario file (expected a .jsonnet or .json file at {p})", file=str(p))
@@ -42,9 +52,17 @@ def render(path: str | Path, *, ext_vars: dict[str, str] | None = None) -> dict[
             raise RuntimeError(f"import {rel!r}: no such file under {root}")
         return str(target), target.read_bytes()
 
+    def run() -> str:
+        return _gojsonnet.evaluate_snippet(str(p), text, import_callback=importer, ext_vars=ext_vars or {},
+                                           max_stack=500)
+
+    busy = _POOL.runaway
     try:
-        out = _gojsonnet.evaluate_snippet(str(p), text, import_callback=importer, ext_vars=ext_vars or {},
-                                          max_stack=500)
+        out = _POOL.call(run, timeout_s)
+    except TemplateTimeout:
+        why = ("refused: earlier scenarios are still rendering past their time limit" if busy >= 2 else
+               f"did not finish within {timeout_s:g}s (a loop too big for a scenario?)")
+        raise ScenarioError(f"jsonnet: rendering {why}", file=str(p)) from None
     except RuntimeError as exc:
         msg = str(exc).strip()
         first = msg.splitlines()[0] if msg else "jsonnet error"
