@@ -22,8 +22,23 @@ test: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m pytest
 
+# Micro benchmarks (pytest-benchmark), then the six end-to-end figures of docs/performance.md (mocks, runner and
+# locust as separate processes; ~10 minutes; run it on a quiet machine). See docs/performance.md.
 bench: $(STAMP)
 	$(PY) -m pytest tests/bench --benchmark-enable --benchmark-only -p no:randomly
+	$(PY) -m harness.load.bench
+
+# The shipped load scenarios through `harness load` (locust + mocks + runner as processes), reports in out/load/.
+# See docs/load-testing.md.
+load: $(STAMP)
+	$(PY) -m harness load scenarios/rate_limit_backfill.jsonnet --out out/load/rate_limit_backfill
+	$(PY) -m harness load scenarios/load/ramp.jsonnet --out out/load/ramp
+	$(PY) -m harness load scenarios/load/realtime_during_backfill.jsonnet --out out/load/realtime_during_backfill
+
+# The fault matrix, crash/resume and stop tests in their long versions (scenarios/faults/full, 10 s outage,
+# thousands of users); the short versions already run in `make test`. See docs/reliability.md.
+reliability: $(STAMP)
+	RELIABILITY_FULL=1 $(PY) -m pytest tests/reliability -p no:randomly --durations=15
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

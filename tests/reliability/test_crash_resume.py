@@ -19,7 +19,7 @@ import pytest
 from rel_helpers import cluster, scenario, wait_for
 
 FULL = os.environ.get("RELIABILITY_FULL") == "1"
-CASES = [pytest.param(600, 5, 150, 20, id="short")]
+CASES = [pytest.param(400, 5, 100, 20, id="short")]
 if FULL:
     CASES += [pytest.param(5000, 10, 2000, 5, id="full"), pytest.param(2000, 20, 300, 10, id="full-20-workers")]
 
