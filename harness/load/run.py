@@ -26,7 +26,7 @@ from harness.load.driver import RemoteDriver, StepTimeout
 from harness.load.metrics import Raw, ansira_limit, compute
 from harness.load.procs import Child, Processes, wait_ready_file
 from harness.load.shape import ArrivalPlan
-from harness.load.spec import LoadSpec
+from harness.load.spec import LoadSpec, with_backfill
 from harness.load.thresholds import Outcome, evaluate
 from harness.redact import REDACTOR
 from harness.scenario import model as m
@@ -70,7 +70,7 @@ class LoadResult:
 class LoadRun:
     def __init__(self, sc: m.Scenario, spec: LoadSpec, *, file: str | None = None,
                  options: LoadOptions | None = None) -> None:
-        self.sc = sc
+        self.sc = with_backfill(sc, spec)
         self.spec = spec
         self.file = file
         self.opts = options or LoadOptions()

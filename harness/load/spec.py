@@ -10,7 +10,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from harness.errors import ScenarioError
 from harness.load.catalogue import KNOWN
 from harness.load.thresholds import Comparison, ThresholdSyntaxError, parse, unknown_metrics
-from harness.scenario.model import Scenario, Strict, format_errors
+from harness.scenario.model import Generate, Scenario, Strict, format_errors
 
 
 class Stage(Strict):
@@ -36,6 +36,8 @@ class LoadSpec(Strict):
     events: Events = Field(default_factory=Events)
     start_after_step: int | None = Field(None, ge=0, description="default: after the last create_jobs step")
     audience: str | None = Field(None, description="source audience slug; default the first job's first segment")
+    backfill_users: int | None = Field(None, ge=0, le=1_000_000, description=(
+        "generate this many profiles instead of profiles.generate.count: a heavy load run, a light plain scenario"))
     enrichment_field: str = "ansira_uuid"
     drain_timeout_s: float = Field(120.0, gt=0, le=86_400)
     thresholds: list[str] = Field(default_factory=list)
@@ -114,3 +116,12 @@ def load_spec(sc: Scenario, *, file: str | None = None) -> LoadSpec:
         raise ScenarioError(f"load.start_after_step: {spec.start_after_step} is past the last step "
                             f"(the scenario has {len(sc.steps)})", file=file, path="load.start_after_step")
     return spec
+
+
+def with_backfill(sc: Scenario, spec: LoadSpec) -> Scenario:
+    """The scenario with `load.backfill_users` generated profiles (unchanged when the load section sets none)."""
+    if spec.backfill_users is None:
+        return sc
+    gen = sc.profiles.generate or Generate(count=0)
+    profiles = sc.profiles.model_copy(update={"generate": gen.model_copy(update={"count": spec.backfill_users})})
+    return sc.model_copy(update={"profiles": profiles})

@@ -1,0 +1,41 @@
+"""The bench script's output: the figures table and the docs block it swaps in, keeping the analysis around it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness.load.bench import BEGIN, END, Figure, _with, block, machine, table, write_doc
+
+FIGS = [Figure("1", "raw capacity", "993/s", "-", None), Figure("2", "backfill", "235/s", ">= 1,000/s", False),
+        Figure("6", "memory", "183 MB", "<= 300 MB", True, {"runner_peak_rss_mb": 183.2}, "100,000 users")]
+
+
+def test_table_marks_met_and_missed_targets() -> None:
+    rows = table(FIGS).splitlines()
+    assert rows[0].startswith("| # | figure")
+    assert rows[2].endswith("| - |") and "**missed**" in rows[3] and rows[4].endswith("| met |")
+    assert "memory (100,000 users)" in rows[4]
+
+
+def test_write_doc_replaces_only_the_bench_block(tmp_path: Path) -> None:
+    doc = tmp_path / "performance.md"
+    doc.write_text(f"# Performance\n\nintro\n\n{BEGIN}\nold figures\n{END}\n\n## Analysis\nkept\n")
+    mach = {"cpu": "X", "cores": 2, "ram_gb": 4.0, "python": "3.11", "platform": "p", "load_avg": [0.5, 0, 0]}
+    write_doc(doc, block(FIGS, mach, [0.7, 0, 0], "2026-01-01 00:00", "{}"))
+    text = doc.read_text()
+    assert "old figures" not in text and "intro" in text and "## Analysis\nkept" in text
+    assert text.count(BEGIN) == 1 and "X, 2 cores, 4.0 GB RAM" in text and "before: 0.5, after: 0.7" in text
+    assert '"runner_peak_rss_mb": 183.2' in text
+
+
+def test_write_doc_creates_a_missing_file(tmp_path: Path) -> None:
+    doc = tmp_path / "new.md"
+    write_doc(doc, f"{BEGIN}\nx\n{END}")
+    assert doc.read_text().startswith("# Performance\n\n" + BEGIN)
+
+
+def test_runner_options_merge_and_machine_facts() -> None:
+    assert _with("{}", "max_unlanded: 200") == "{ max_unlanded: 200 }"
+    assert _with("{ a: 1 }", "b: 2") == "{ a: 1, b: 2 }"
+    m = machine()
+    assert m["cores"] and len(m["load_avg"]) == 3 and m["python"].count(".") == 2
