@@ -95,10 +95,11 @@ class LoadSpec(Strict):
         return self.peak_rate > 0
 
     def locust_users(self) -> int:
-        """Enough users that each waits ~100 ms between its arrivals at the peak rate."""
+        """Enough users that each has ~250 ms between its arrivals at the peak rate: a collect may take that long
+        before arrivals are dropped."""
         if self.users is not None:
             return self.users
-        return max(4, math.ceil(self.peak_rate / self.events.batch * 0.1))
+        return max(4, math.ceil(self.peak_rate / self.events.batch * 0.25))
 
 
 def load_spec(sc: Scenario, *, file: str | None = None) -> LoadSpec:

@@ -53,7 +53,7 @@ def test_a_scenario_without_load_section_is_refused(scenario_file: Callable[[str
 
 def test_defaults_and_derived_plan(scenario_file: Callable[[str], Path]) -> None:
     spec = _spec(scenario_file, "{ arrival_rate: 200, duration_s: 30, thresholds: ['lost_users == 0'] }")
-    assert spec.has_client_load and spec.load_duration_s == 30 and spec.locust_users() == 20
+    assert spec.has_client_load and spec.load_duration_s == 30 and spec.locust_users() == 50
     assert [t.to_text() for t in spec.parsed_thresholds] == ["lost_users == 0"]
     ramp = _spec(scenario_file, "{ stages: [{ duration_s: 5, rate: 100 }, { duration_s: 5, rate: 0 }] }")
     assert ramp.start_rate == 0 and ramp.peak_rate == 100 and ramp.load_duration_s == 10
