@@ -151,9 +151,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     mock.add_argument("--behaviour", help="Ansira behaviour document (JSON or jsonnet)")
     mock.add_argument("--api-key-env", help="Lytics: read the API key from this environment variable")
     mock.add_argument("--admin-key-env", help="protect /__admin with the key in this environment variable")
-    mock.add_argument("--server", choices=("werkzeug", "werkzeug-keepalive", "waitress"), default="werkzeug",
-                      help="werkzeug (default; closes every connection), werkzeug-keepalive or waitress (both "
-                           "keep connections open, for load tests)")
+    mock.add_argument("--server", choices=("werkzeug", "werkzeug-keepalive", "waitress", "lean"), default="werkzeug",
+                      help="werkzeug (default; closes every connection); werkzeug-keepalive, waitress or lean keep "
+                           "connections open, for load tests (lean spends the least CPU per request)")
     mock.add_argument("--threads", type=int, default=32, help="waitress worker threads (default 32)")
     mock.set_defaults(func=cmd_mock)
 

@@ -154,7 +154,7 @@ def wait_ready(url: str, *, timeout: float = 10.0, headers: dict[str, str] | Non
         delay = min(delay * 2, 0.1)
 
 
-SERVERS = ("werkzeug", "werkzeug-keepalive", "waitress")
+SERVERS = ("werkzeug", "werkzeug-keepalive", "waitress", "lean")
 
 
 class WaitressServerThread:
@@ -206,10 +206,14 @@ class WaitressServerThread:
 
 
 def server_thread(app: Any, *, server: str = "werkzeug", host: str = "127.0.0.1", port: int = 0,
-                  name: str = "server", threads: int = 32) -> ServerThread | WaitressServerThread:
-    """A ServerThread (werkzeug, the default; or werkzeug-keepalive) or a WaitressServerThread, chosen by name."""
+                  name: str = "server", threads: int = 32) -> Any:
+    """A server thread chosen by name: werkzeug (the default), werkzeug-keepalive, waitress or lean."""
     if server in ("werkzeug", "werkzeug-keepalive"):
         return ServerThread(app, host=host, port=port, name=name, keep_alive=server == "werkzeug-keepalive")
     if server == "waitress":
         return WaitressServerThread(app, host=host, port=port, name=name, threads=threads)
+    if server == "lean":
+        from harness.httpserver import LeanServerThread
+
+        return LeanServerThread(app, host=host, port=port, name=name)
     raise ValueError(f"unknown server {server!r}; expected one of {', '.join(SERVERS)}")

@@ -41,7 +41,7 @@ class LoadSpec(Strict):
     enrichment_field: str = "ansira_uuid"
     drain_timeout_s: float = Field(120.0, gt=0, le=86_400)
     thresholds: list[str] = Field(default_factory=list)
-    server: Literal["werkzeug", "werkzeug-keepalive", "waitress"] = Field(
+    server: Literal["werkzeug", "werkzeug-keepalive", "waitress", "lean"] = Field(
         "werkzeug-keepalive", description="HTTP server of both mocks (keep-alive unless plain werkzeug)")
     seed: int | None = None
 

@@ -28,7 +28,7 @@ BEHAVIOUR = {"seed": 1, "clients": [CLIENT], "source_codes": ["BENCH"], "known_u
 T0 = 1_700_000_000.0
 
 
-@pytest.fixture(scope="module", params=["werkzeug", "werkzeug-keepalive", "waitress"])
+@pytest.fixture(scope="module", params=["werkzeug", "werkzeug-keepalive", "waitress", "lean"])
 def ansira(request: pytest.FixtureRequest) -> Iterator[tuple[str, Any]]:
     srv = server_thread(create_app({"BEHAVIOUR": BEHAVIOUR}), server=request.param, name="bench-ansira")
     srv.start(ready_path="/__admin/health")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -34,7 +36,7 @@ def _app() -> Flask:
     return app
 
 
-@pytest.mark.parametrize("server", ["werkzeug-keepalive", "waitress"])
+@pytest.mark.parametrize("server", ["werkzeug-keepalive", "waitress", "lean"])
 def test_keep_alive_servers_reuse_one_connection_across_bodies_the_app_ignores(server: str) -> None:
     with server_thread(_app(), server=server) as srv:
         conn = http.client.HTTPConnection(srv.host, srv.port, timeout=5)
@@ -53,8 +55,9 @@ def test_keep_alive_servers_reuse_one_connection_across_bodies_the_app_ignores(s
         conn.close()
 
 
-def test_werkzeug_keepalive_closes_when_the_client_asks_or_the_body_is_chunked() -> None:
-    with server_thread(_app(), server="werkzeug-keepalive") as srv:
+@pytest.mark.parametrize("server", ["werkzeug-keepalive", "lean"])
+def test_keepalive_closes_when_the_client_asks_and_reads_chunked_bodies(server: str) -> None:
+    with server_thread(_app(), server=server) as srv:
         conn = http.client.HTTPConnection(srv.host, srv.port, timeout=5)
         conn.request("GET", "/n", headers={"Connection": "close"})
         resp = conn.getresponse()
@@ -63,15 +66,16 @@ def test_werkzeug_keepalive_closes_when_the_client_asks_or_the_body_is_chunked()
         conn = http.client.HTTPConnection(srv.host, srv.port, timeout=5)
         conn.request("POST", "/echo", body=iter([b"abc", b"de"]), encode_chunked=True)
         resp = conn.getresponse()
-        assert json.loads(resp.read()) == {"n": 5} and resp.getheader("Connection") == "close"
+        assert json.loads(resp.read()) == {"n": 5}
         conn.close()
 
 
-def test_werkzeug_keepalive_still_drops_connections_for_mock_ansira_faults() -> None:
+@pytest.mark.parametrize("server", ["werkzeug-keepalive", "lean"])
+def test_keepalive_servers_still_drop_connections_for_mock_ansira_faults(server: str) -> None:
     client = {"client_id": "c", "client_secret": "s" * 24}
     beh = {"clients": [client], "source_codes": ["S"], "faults": [{"kind": "connection_reset", "first_n": 1,
                                                                     "operation": "create_user"}]}
-    with server_thread(ansira_app({"BEHAVIOUR": beh}), server="werkzeug-keepalive") as srv, requests.Session() as s:
+    with server_thread(ansira_app({"BEHAVIOUR": beh}), server=server) as srv, requests.Session() as s:
         token = s.post(srv.url + "/service/oauth/v2/token", data={"grant_type": "client_credentials"},
                        auth=(client["client_id"], client["client_secret"]), timeout=5).json()["access_token"]
         body = {"email": "a@b.com", "sourceCode": {"keyName": "S"}}
@@ -131,3 +135,45 @@ def test_mock_ansira_refuses_waitress_with_socket_faults(tmp_path: Path, fault: 
                            str(beh)], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     assert "--server waitress cannot drop connections" in proc.stderr and f"faults[1] ({fault['kind']})" in proc.stderr
+
+
+def _raw(srv: Any, data: bytes) -> bytes:
+    with socket.create_connection((srv.host, srv.port), timeout=5) as sock:
+        sock.sendall(data)
+        out = b""
+        while chunk := sock.recv(65536):
+            out += chunk
+        return out
+
+
+@pytest.mark.parametrize(
+    ("data", "status"),
+    [(b"NONSENSE\r\n\r\n", b"400"), (b"GET /n HTTP/1.1\r\nbad header\r\n\r\n", b"400"),
+     (b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\n\r\n", b"414"),
+     (b"POST /echo HTTP/1.1\r\nContent-Length: x\r\n\r\n", b"400")],
+    ids=["request-line", "header-line", "long-target", "bad-length"],
+)
+def test_lean_refuses_malformed_requests_and_closes(data: bytes, status: bytes) -> None:
+    with server_thread(_app(), server="lean") as srv:
+        reply = _raw(srv, data)
+        assert reply.startswith(b"HTTP/1.1 " + status) and b"Connection: close" in reply
+
+
+def test_lean_answers_500_when_the_app_raises_and_stop_ends_open_connections() -> None:
+    app = _app()
+
+    @app.get("/boom")
+    def boom() -> str:
+        raise RuntimeError("token=abc must not leak")
+
+    app.config["PROPAGATE_EXCEPTIONS"] = True
+    srv = server_thread(app, server="lean").start(ready_path="/n")
+    reply = _raw(srv, b"GET /boom HTTP/1.1\r\n\r\n")
+    assert reply.startswith(b"HTTP/1.1 500") and b"token=abc" not in reply
+    conn = http.client.HTTPConnection(srv.host, srv.port, timeout=5)
+    conn.request("GET", "/n")
+    conn.getresponse().read()
+    srv.stop()  # the idle keep-alive connection is closed too, not left to its thread
+    with pytest.raises((http.client.HTTPException, OSError)):
+        conn.request("GET", "/n")
+        conn.getresponse()
