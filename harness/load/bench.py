@@ -30,7 +30,7 @@ import requests
 
 from harness.load.procs import Processes
 from harness.load.run import LoadOptions, LoadResult, LoadRun
-from harness.load.spec import load_spec
+from harness.load.spec import LoadSpec, load_spec
 from harness.scenario import engine
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -152,13 +152,13 @@ def run_figures(only: set[str], scale: float, work: Path, runner: str) -> list[F
     cap_rps: float | None = None
     dur = max(2.0, 10.0 * scale)
     if "1" in only or "2" in only:
-        cap = capacity("waitress", connections=16, duration=dur, work=work)
-        wz = capacity("werkzeug", connections=16, duration=dur, work=work)
-        cap_rps = float(cap["requests_per_s"])
-        figs.append(Figure("1", "raw capacity: mock Ansira requests/s, keep-alive loopback (waitress)",
-                           _fmt(cap_rps, "/s"), "-", None,
-                           {"waitress": cap, "werkzeug": wz},
-                           f"werkzeug, Connection: close: {_fmt(wz['requests_per_s'], '/s')}"))
+        caps = {name: capacity(name, connections=16, duration=dur, work=work)
+                for name in ("lean", "werkzeug-keepalive", "waitress", "werkzeug")}
+        cap_rps = float(caps["lean"]["requests_per_s"])
+        others = ", ".join(f"{k} {_fmt(v['requests_per_s'], '/s')}" for k, v in caps.items() if k != "lean")
+        figs.append(Figure("1", "raw capacity: mock Ansira requests/s, keep-alive loopback (lean server)",
+                           f"{_fmt(cap_rps, '/s')} ({caps['lean'].get('server_cpu_ms_per_request')} ms CPU each)",
+                           "-", None, caps, f"{others}; werkzeug closes every connection"))
     n = max(100, int(5000 * scale))
     if "2" in only:
         r = scenario_run("bench_backfill", backfill_body("bench_backfill", n, 10, runner=runner), work)
@@ -241,7 +241,8 @@ def block(figs: list[Figure], mach: dict[str, Any], load_after: list[float], sta
     lines = [BEGIN, f"Last run: {started} UTC, `python -m harness.load.bench` (`make bench`).", "",
              f"Machine: {mach['cpu']}, {mach['cores']} cores, {mach['ram_gb']} GB RAM, Python {mach['python']} "
              f"({mach['platform']}). Load average before: {mach['load_avg'][0]}, after: {load_after[0]}.",
-             f"Runner options: `{runner}`. Mocks on waitress (keep-alive); each part in its own process.", "",
+             f"Runner options: `{runner}`. Mocks on the `{LoadSpec.model_fields['server'].default}` server "
+             "(keep-alive); mocks, runner, locust and the blast client each in their own process.", "",
              table(figs), "", "<details><summary>raw figures (JSON)</summary>", "", "```json",
              json.dumps({f.key: f.details for f in figs}, indent=1, default=str), "```", "", "</details>", END]
     return "\n".join(lines)

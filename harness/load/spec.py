@@ -42,7 +42,7 @@ class LoadSpec(Strict):
     drain_timeout_s: float = Field(120.0, gt=0, le=86_400)
     thresholds: list[str] = Field(default_factory=list)
     server: Literal["werkzeug", "werkzeug-keepalive", "waitress", "lean"] = Field(
-        "werkzeug-keepalive", description="HTTP server of both mocks (keep-alive unless plain werkzeug)")
+        "lean", description="HTTP server of both mocks (keep-alive unless plain werkzeug; lean costs least CPU)")
     seed: int | None = None
 
     @field_validator("thresholds")
