@@ -39,6 +39,19 @@ def wait_for(what: str, cond: Callable[[], Any], timeout: float, *, every: float
         time.sleep(every)
 
 
+def wait_stable(what: str, read: Callable[[], Any], timeout: float, *, polls: int = 3, every: float = 0.1) -> Any:
+    """Poll `read` until it returns the same value `polls` times in a row (e.g. a journal nobody adds to)."""
+    deadline = time.monotonic() + timeout
+    last, same = read(), 1
+    while same < polls:
+        assert time.monotonic() < deadline, f"timed out after {timeout:g}s waiting for {what} to settle"
+        time.sleep(every)
+        value = read()
+        same = same + 1 if value == last else 1
+        last = value
+    return last
+
+
 @dataclass
 class Proc:
     name: str

@@ -10,12 +10,14 @@ import signal
 import time
 from pathlib import Path
 
+import pytest
 from rel_helpers import Cluster, cluster, scenario, wait_for
 
 STOP_BOUND_S = 5.0  # in-flight calls take 150 ms; the rest is joining threads and one write-back post
 
 
-def stop_mid_run(c: Cluster, name: str, sig: signal.Signals, users_with_email: int) -> int:
+def stop_mid_run(c: Cluster, name: str, sig: signal.Signals, users_with_email: int,
+                 request: pytest.FixtureRequest) -> int:
     """Start a runner, stop it with `sig` after 40 more successful calls; return the successes so far."""
     start = sum(c.successes().values())
     runner = c.start_runner(name, {"writeback_batch": 100})
@@ -26,6 +28,7 @@ def stop_mid_run(c: Cluster, name: str, sig: signal.Signals, users_with_email: i
     took = time.monotonic() - signalled
     assert code == 0, runner.log.read_text()[-3000:]
     assert took < STOP_BOUND_S, f"{name}: stopping took {took:.2f}s"
+    request.node.user_properties.append((f"{name}_stop_s", round(took, 3)))
 
     answered = c.successes()
     assert sum(answered.values()) < users_with_email, "the stop must land mid-run"
@@ -38,7 +41,7 @@ def stop_mid_run(c: Cluster, name: str, sig: signal.Signals, users_with_email: i
     return sum(answered.values())
 
 
-def test_stop_signals_finish_in_flight_work_and_exit_cleanly(tmp_path: Path) -> None:
+def test_stop_signals_finish_in_flight_work_and_exit_cleanly(tmp_path: Path, request: pytest.FixtureRequest) -> None:
     users, workers = 600, 10
     with cluster(tmp_path) as c:
         sc = scenario(users, workers)
@@ -46,8 +49,8 @@ def test_stop_signals_finish_in_flight_work_and_exit_cleanly(tmp_path: Path) -> 
         c.start_mocks({**sc.ansira, "latency": {"kind": "fixed", "ms": 150, "operation": "create_user"}})
         c.configure(sc)
         with_email = sum(1 for p in c.profiles() if p.get("email"))
-        first = stop_mid_run(c, "runner-1", signal.SIGTERM, with_email)
-        second = stop_mid_run(c, "runner-2", signal.SIGINT, with_email)
+        first = stop_mid_run(c, "runner-1", signal.SIGTERM, with_email, request)
+        second = stop_mid_run(c, "runner-2", signal.SIGINT, with_email, request)
         assert second > first
         twice = [e for e, n in c.successes().items() if n > 1]
         assert not twice, f"a graceful stop leaves nobody to call again: {twice[:5]}"

@@ -146,6 +146,8 @@ def test_a_full_run_with_every_error_path_leaks_no_secret(capture: Capture,
     statuses = {e["status"] for e in journal}
     assert {401, 503, 0, 200}.issubset(statuses), f"the run must exercise the error paths; saw {statuses}"
     assert len(capture.tokens) >= 2, "the revocation must have made the runner fetch a second token"
+    summary = json.loads(capture.artifacts["mock Ansira /__admin/journal/summary"])
+    assert summary["tokens_issued"] == len(capture.tokens), "every token the backend issued was recorded"
     assert not result.ok and result.error is None, "two checks fail on purpose so their details are reported"
     assert not capture.leaks(), capture.leaks()
     urllib3_lines = [line for line in capture.log.getvalue().splitlines() if line.startswith("urllib3")]

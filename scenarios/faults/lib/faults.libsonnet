@@ -163,12 +163,12 @@ local a = import '../../lib/ansira.libsonnet';
   // A 429 storm from Ansira's rate limiter, with Retry-After (the job sleeps) or without (plain retries).
   rate_limited(users, retry_after=true):: faults.case(
     if retry_after then 'rate_limit_retry_after' else 'rate_limit_no_retry_after',
-    'Ten workers against a %d/s token bucket (burst %d); ' % [if retry_after then 15 else 40, if retry_after then 3 else 5] + (if retry_after then '429s carry Retry-After and the whole job sleeps it out.' else '429s carry no Retry-After or X-RateLimit headers; the runner backs off with jitter.'),
+    'Ten workers against a %d/s token bucket (burst %d); ' % [if retry_after then 15 else 40, 5] + (if retry_after then '429s carry Retry-After and the whole job sleeps it out.' else '429s carry no Retry-After or X-RateLimit headers; the runner backs off with jitter.'),
     users,
     // With Retry-After every 429 costs the whole job a second, so a tight bucket still finishes quickly; without
     // it a tight bucket would turn the storm into job errors (10 straight 429s) and fail the job, by design.
     ansira={ clients: [{ client_id: 'lytics-sim', rate_limit: if retry_after
-      then { kind: 'token_bucket', rate: 15, burst: 3, headers: true }
+      then { kind: 'token_bucket', rate: 15, burst: 5, headers: true }
       else { kind: 'token_bucket', rate: 40, burst: 5, headers: false } }] },
     workers=10,
     checks=faults.all_enriched + [
