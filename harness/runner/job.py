@@ -357,6 +357,7 @@ class EnrichmentJob:
     def _success(self) -> None:
         with self._lock:
             self._consecutive_failures = 0
+            self._job_errors = 0  # "if the error persists": a success ends the streak of job errors
             if self.status == "sleeping":
                 self.status = "running"
 
