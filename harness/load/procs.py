@@ -34,6 +34,7 @@ class Child:
     ready: dict[str, Any] = field(default_factory=dict)
     cpu_s: float | None = None  # user + system, read when it is stopped
     peak_rss: int | None = None
+    exited_at: float | None = None  # epoch seconds, seen by the monitor (for children that end by themselves)
     _sampler: threading.Thread | None = None
     _sampling: threading.Event = field(default_factory=threading.Event)
 
@@ -63,6 +64,9 @@ class Child:
 
         def run() -> None:
             while not self._sampling.is_set():
+                if self.proc.poll() is not None:
+                    self.exited_at = self.exited_at or time.time()
+                    return
                 try:
                     rss = ps.memory_info().rss
                     t = ps.cpu_times()
@@ -105,6 +109,7 @@ class Child:
             code = self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
             return None
+        self.exited_at = self.exited_at or time.time()
         self._sampling.set()
         if self._sampler is not None:
             self._sampler.join(2)

@@ -190,7 +190,7 @@ class LoadRun:
         except StepTimeout as exc:
             result.errors.append(str(exc))
             self._wait_locust(locust, result)
-        load_end = time.time() if locust else load_start
+        load_end = (locust[0].exited_at or time.time()) if locust else load_start  # steps may outlast locust
         drained_at: float | None = None
         self.progress("draining: waiting until every user is enriched or omitted")
         try:
