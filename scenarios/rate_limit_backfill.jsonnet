@@ -4,11 +4,12 @@
 // Proves: the job meets 429s (so the limit really bit), honours every Retry-After (no request inside a
 // Retry-After window beyond the ones already in flight when the 429 went out), loses nobody, and never gets
 // a successful answer twice for the same user: every user is enriched and the audience drains.
-// `harness load scenarios/rate_limit_backfill.jsonnet` adds real-time traffic (the `load` section): 20 new users/s
-// for 10 s while the backfill runs, with thresholds on the joined report. Its rate threshold is 0.45 of the
-// limit, not 0.95: Retry-After is whole seconds and the burst only 20, so after each 429 the job sleeps 1 s and
-// then finds at most 20 tokens — about half the limit is all a client that honours Retry-After can reach here
-// (docs/performance.md measures ≥ 0.95 when the burst is a second's worth of calls).
+// `harness load scenarios/rate_limit_backfill.jsonnet` (the `load` section) grows the backfill to 1,000 users, so the
+// job stays at the limit for the whole run, and adds 20 new users/s for 10 s while it runs, with thresholds on the
+// joined report. Its rate threshold is 0.4 of the limit, not 0.95: Retry-After is whole seconds and the burst only
+// 20, so after each 429 the job sleeps 1 s and then finds at most 20 tokens — about 0.44 of the limit (22 calls/s)
+// is all a client that honours Retry-After can reach here (docs/performance.md measures ≥ 0.95 when the burst is a
+// second's worth of calls).
 local ansira = import 'lib/ansira.libsonnet';
 local v = import 'lib/variants.libsonnet';
 
@@ -31,6 +32,7 @@ ansira.base {
     { kind: 'outcomes', name: 'every user enriched', enriched: { equals: 120 }, omitted: { equals: 0 } },
   ],
   load: {
+    backfill_users: 1000,
     arrival_rate: 20,
     duration_s: 10,
     drain_timeout_s: 60,
@@ -40,7 +42,7 @@ ansira.base {
       'duplicate_calls == 0',
       'retry_after_violations == 0',
       'ansira_429 > 0',
-      'achieved_rate >= 0.45 * ansira_limit',
+      'achieved_rate >= 0.4 * ansira_limit',
       'enrich_latency_p99_ms < 5000',
     ],
   },
