@@ -305,6 +305,7 @@ class EnrichmentJob:
                 resp = self.session.request(self.spec.http_method, url, params=params, headers=headers, data=body)
             except requests.RequestException as exc:
                 self.outcomes.count("transport_errors")
+                outcome.unanswered += 1
                 outcome.http_status = None
                 outcome.reason = f"transport: {type(exc).__name__}"
                 self._failure(outcome.reason)

@@ -18,6 +18,7 @@ class Outcome:
     identity: dict[str, Any]
     status: str = PENDING
     attempts: int = 0
+    unanswered: int = 0  # attempts that got no HTTP answer (timeout, reset): Ansira may have acted on them anyway
     http_status: int | None = None
     reason: str | None = None
     latency_ms: float | None = None  # from trigger (audience enter / backfill pick-up) to write-back landed

@@ -77,3 +77,32 @@ def test_no_call_after_enriched(journal: list[dict[str, Any]], ok: bool, needle:
 
 def test_no_call_after_enriched_needs_an_enriched_user() -> None:
     assert not run_check(LATE, state([], [], [call(1, "a@x.com", 1.0)])).ok
+
+
+NO_DUP = m.NoDuplicateCalls(kind="no_duplicate_calls")
+
+
+def answered(email: str, unanswered: int) -> dict[str, Any]:
+    return {**outcome("1", email, "enriched"), "unanswered": unanswered}
+
+
+@pytest.mark.parametrize(
+    ("journal", "outcomes", "ok", "needle"),
+    [
+        ([call(1, "a@x.com", 1.0), call(2, "b@x.com", 1.0)], [answered("a@x.com", 0)], True, "actual 0"),
+        ([call(1, "a@x.com", 1.0), call(2, "a@x.com", 2.0)], [answered("a@x.com", 0)], False,
+         "a@x.com: 2 successful calls, 0 unanswered attempts"),
+        ([call(1, "a@x.com", 1.0), call(2, "A@x.com", 2.0)], [answered("a@x.com", 1)], True,
+         "1 more explained by answers the runner never received"),
+        ([call(1, "a@x.com", 1.0), call(2, "a@x.com", 2.0), call(3, "a@x.com", 3.0)], [answered("a@x.com", 1)],
+         False, "3 successful calls, 1 unanswered"),
+        ([call(1, "a@x.com", 1.0, 503), call(2, "a@x.com", 2.0)], [answered("a@x.com", 0)], True, "actual 0"),
+    ],
+    ids=["one-each", "second-success-with-every-answer-received", "lost-answer-explains-it",
+         "more-successes-than-lost-answers", "failures-do-not-count"],
+)
+def test_no_duplicate_calls(journal: list[dict[str, Any]], outcomes: list[dict[str, Any]], ok: bool,
+                            needle: str) -> None:
+    result = run_check(NO_DUP, state([P1], outcomes, journal))
+    assert result.ok is ok, result.reason
+    assert needle in result.reason + " ".join(result.details)
