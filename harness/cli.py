@@ -12,10 +12,10 @@ from pathlib import Path
 from harness.cli_procs import wait_for_signal, write_ready
 from harness.errors import ConfigError, HarnessError
 from harness.redact import REDACTOR, install_log_redaction
+from harness.scenario import discovery
 
 DEFAULT_SCENARIO = "scenarios/quickstart.jsonnet"
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
-NOT_SCENARIOS = frozenset({"lib", "templates"})  # folders of shared jsonnet and webhook templates, not scenarios
 
 
 class _Parser(argparse.ArgumentParser):
@@ -29,8 +29,7 @@ def _scenario_files(paths: Sequence[str], keyword: str | None) -> list[Path]:
     for raw in paths or [DEFAULT_SCENARIO]:
         p = Path(raw)
         if p.is_dir():
-            found = p.rglob("*.jsonnet")
-            files.extend(sorted(x for x in found if NOT_SCENARIOS.isdisjoint(x.relative_to(p).parts[:-1])))
+            files.extend(discovery.walk(p))
         elif p.is_file():
             files.append(p)
         else:

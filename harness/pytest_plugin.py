@@ -14,15 +14,23 @@ from typing import Any
 import pytest
 import requests
 
+from harness.scenario import discovery
 from harness.servers import ServerThread
 
 
-def _is_scenario(path: Path) -> bool:
-    parts = path.parts
-    if path.suffix != ".jsonnet" or "scenarios" not in parts:
+def _is_scenario(path: Path, config: pytest.Config) -> bool:
+    """A .jsonnet file under a `scenarios` folder, by the rule `harness run DIR` uses (harness.scenario.discovery),
+    walked from the path named on the command line that holds it (never from above the `scenarios` folder)."""
+    parts = path.resolve().parts
+    if path.suffix != ".jsonnet" or "scenarios" not in parts[:-1]:
         return False
-    inner = parts[len(parts) - 1 - parts[::-1].index("scenarios") + 1:-1]
-    return not any(p in ("lib", "templates") for p in inner)
+    here = config.invocation_params.dir
+    named = [here / str(a).split("::")[0] for a in config.args] or [here]
+    root = discovery.named_root(path, named)
+    if root is None:
+        return False
+    scenarios_dir = Path(*parts[:len(parts) - parts[::-1].index("scenarios")])
+    return discovery.is_scenario(path.resolve(), max(root, scenarios_dir, key=lambda p: len(p.parts)))
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -30,7 +38,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:
-    if _is_scenario(file_path):
+    if _is_scenario(file_path, parent.config):
         return ScenarioFile.from_parent(parent, path=file_path)
     return None
 

@@ -146,3 +146,18 @@ def test_third_gets_a_fresh_stack(enrichment_stack):
         stopped = True
     assert stopped or SEEN["stack"] == info["lytics_url"]  # the old stack is gone (or its port was reused)
 '''
+
+
+def collected(args: list[str]) -> set[str]:
+    proc = pytest_run([*args, "--collect-only", "-q"], ROOT, only_enrichsim=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return {line.split(":")[0] for line in proc.stdout.splitlines() if ".jsonnet: " in line}  # -q: "file: count"
+
+
+def test_a_folder_run_skips_long_and_load_scenarios_unless_named() -> None:
+    everything = collected(["scenarios"])
+    assert "scenarios/faults/ansira_5xx.jsonnet" in everything and "scenarios/quickstart.jsonnet" in everything
+    assert not {p for p in everything if "/full/" in p or "/load/" in p or "/lib/" in p}, everything
+    full = collected(["scenarios/faults/full"])
+    assert full and all(p.startswith("scenarios/faults/full/") for p in full), full
+    assert collected(["scenarios/load/smoke.jsonnet"]) == {"scenarios/load/smoke.jsonnet"}
