@@ -285,7 +285,8 @@ class LeanServerThread:
 
     def stop(self) -> None:
         self._server.shutdown()
-        self._thread.join(timeout=5)
+        if self._thread.ident is not None:  # a thread that never started cannot be joined
+            self._thread.join(timeout=5)
 
     def __enter__(self) -> LeanServerThread:
         return self.start()

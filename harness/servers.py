@@ -13,6 +13,7 @@ from typing import Any
 import requests
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from harness.errors import ConfigError
 from harness.redact import REDACTOR
 
 log = logging.getLogger("harness.servers")
@@ -101,7 +102,11 @@ class ServerThread:
         self.app = app
         self.name = name
         handler = _KeepAliveHandler if keep_alive else _RedactingHandler
-        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True, request_handler=handler)
+        try:
+            self._server: BaseWSGIServer = make_server(host, port, app, threaded=True, request_handler=handler)
+        except SystemExit:  # werkzeug prints and exits the process when it cannot bind; a library must raise
+            raise ConfigError(f"{name}: cannot listen on {host}:{port} (address in use or not allowed); "
+                              "pick another port or 0 for any free one") from None
         self._server.daemon_threads = True
         # werkzeug writes headers and body separately; without TCP_NODELAY Nagle holds the body until the
         # client's delayed ACK (~40 ms on Linux) on every keep-alive response. Accepted sockets inherit it.
@@ -121,9 +126,12 @@ class ServerThread:
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
+        """Safe on a server that never started: shutdown() would wait forever for a serve loop that never ran."""
+        if self._thread.ident is not None:
+            self._server.shutdown()
         self._server.server_close()
-        self._thread.join(timeout=5)
+        if self._thread.ident is not None:
+            self._thread.join(timeout=5)
 
     def __enter__(self) -> ServerThread:
         return self.start()

@@ -62,16 +62,20 @@ class Stack:
         from mock_ansira import create_app as ansira_app
         from mock_lytics import create_app as lytics_app
 
-        self.ansira = ServerThread(ansira_app({"BEHAVIOUR": self.behaviour, "SEED": self.seed,
-                                               "ADMIN_KEY": self.admin_key}),
-                                   host=self.host, port=self.ansira_port, name="mock-ansira")
-        self.lytics = ServerThread(lytics_app({"API_KEY": self.api_key, "ADMIN_KEY": self.admin_key}),
-                                   host=self.host, port=self.lytics_port, name="mock-lytics")
-        self.ansira.start(ready_path="/__admin/health")
-        self.lytics.start(ready_path="/__admin/health")
-        if self.start_runner:
-            self.runner = Runner(self.lytics.url, self.api_key, admin_key=self.admin_key,
-                                 options=self.runner_options).start()
+        try:
+            self.ansira = ServerThread(ansira_app({"BEHAVIOUR": self.behaviour, "SEED": self.seed,
+                                                   "ADMIN_KEY": self.admin_key}),
+                                       host=self.host, port=self.ansira_port, name="mock-ansira")
+            self.lytics = ServerThread(lytics_app({"API_KEY": self.api_key, "ADMIN_KEY": self.admin_key}),
+                                       host=self.host, port=self.lytics_port, name="mock-lytics")
+            self.ansira.start(ready_path="/__admin/health")
+            self.lytics.start(ready_path="/__admin/health")
+            if self.start_runner:
+                self.runner = Runner(self.lytics.url, self.api_key, admin_key=self.admin_key,
+                                     options=self.runner_options).start()
+        except BaseException:
+            self.stop()  # a half-started stack must not leave a server holding its port
+            raise
         return self
 
     def stop(self) -> None:
