@@ -29,6 +29,7 @@ DEFAULTS: dict[str, Any] = {
 }
 # Routes that need no key: liveness and the API description.
 OPEN_ENDPOINTS = frozenset({"admin.health", "meta.openapi"})
+KEYED_PREFIXES = ("/api/", "/v2/", "/collect/", "/__admin")
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -51,8 +52,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     @app.before_request
     def _gate() -> None:
         g.received = clock()
-        if request.url_rule is None or request.endpoint in OPEN_ENDPOINTS:
-            return  # unknown route / wrong method: let routing answer 404/405
+        if request.endpoint in OPEN_ENDPOINTS:
+            return
+        if request.url_rule is None and not request.path.startswith(KEYED_PREFIXES):
+            return  # outside the API: routing answers 404/405
+        # Inside the API an unknown route or wrong method still needs the key first, as behind a gateway: an
+        # unauthenticated caller learns nothing about which routes exist.
         if request.path.startswith("/__admin"):
             check_admin_key()
         else:

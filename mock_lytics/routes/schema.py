@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, g
 
 from mock_lytics.errors import BadRequest, NotFound
 from mock_lytics.http import backend, envelope, json_body, no_content
@@ -11,10 +11,15 @@ bp = Blueprint("schema", __name__, url_prefix="/v2/schema/<table>")
 
 
 @bp.url_value_preprocessor
-def _only_user(endpoint: str | None, values: dict | None) -> None:
-    table = (values or {}).pop("table", "user")
-    if table != "user":
-        raise NotFound(f"table {table!r} is not simulated; only 'user'")
+def _take_table(endpoint: str | None, values: dict | None) -> None:
+    g.schema_table = (values or {}).pop("table", "user")
+
+
+@bp.before_request
+def _only_user() -> None:
+    """After the app's key check (url_value_preprocessors run before it): a caller without a key gets 401."""
+    if g.schema_table != "user":
+        raise NotFound(f"table {g.schema_table!r} is not simulated; only 'user'")
 
 
 @bp.get("")

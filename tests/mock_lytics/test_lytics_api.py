@@ -50,7 +50,10 @@ def test_not_found_quirk_and_v2_identity(one_user: Api) -> None:
 
 def test_unknown_route_and_wrong_method_use_the_envelope(api: Api) -> None:
     assert "no route GET /api/nothing" in api.fail("GET", "/api/nothing", 404)
-    assert "no route" in api.fail("GET", "/api/nothing", 404, auth=False)  # 404 before 401
+    assert "API key" in api.fail("GET", "/api/nothing", 401, auth=False)  # the key first: routes stay private
+    assert "API key" in api.fail("GET", "/v2/schema/account/field", 401, auth=False)
+    assert "API key" in api.fail("PATCH", "/api/segment", 401, auth=False)
+    assert "no route GET /elsewhere" in api.fail("GET", "/elsewhere", 404, auth=False)
     resp = api.call("PATCH", "/api/segment")
     body = resp.get_json()
     assert resp.status_code == 405 and body["status"] == 405 and body["data"] is None
