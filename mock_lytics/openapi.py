@@ -35,22 +35,40 @@ _BODIES = {
 _NO_BODY = frozenset({"admin.reset", "admin.reevaluate_segments", "jobs.job_action"})  # POSTs that read no body
 
 
+def _merged_paths(app: Flask) -> dict[str, str]:
+    """Flask rule → OpenAPI path. Rules that differ only in parameter names (`/v2/job/<workflow>` for POST,
+    `/v2/job/<job_id>` for GET, as Lytics has them) are one path to OpenAPI, which forbids such twins: they share
+    one template whose parameter is named after both (`{job_id_or_workflow}`)."""
+    names: dict[str, list[list[str]]] = {}
+    for rule in app.url_map.iter_rules():
+        shape = _PARAM.sub("{}", rule.rule)
+        names.setdefault(shape, []).append(_PARAM.findall(rule.rule))
+    merged: dict[str, str] = {}
+    for rule in app.url_map.iter_rules():
+        shape = _PARAM.sub("{}", rule.rule)
+        pieces = shape.split("{}")
+        params = ["{" + "_or_".join(sorted(set(col))) + "}" for col in zip(*names[shape], strict=True)]
+        merged[rule.rule] = "".join(a + b for a, b in zip(pieces, [*params, ""], strict=True))
+    return merged
+
+
 def build_openapi(app: Flask) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     used: set[str] = set()
+    merged = _merged_paths(app)
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         if rule.endpoint == "static":
             continue
-        path = _PARAM.sub(r"{\1}", rule.rule)
+        path = merged[rule.rule]
         view = app.view_functions[rule.endpoint]
         doc = inspect.getdoc(view) or rule.endpoint
+        params = list(zip(re.findall(r"\{([^}]+)\}", path), _PARAM.findall(rule.rule), strict=True))
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             op_id = rule.endpoint.split(".")[-1]
             if op_id in used:
                 op_id = f"{op_id}__{method.lower()}_{re.sub(r'[^A-Za-z0-9]+', '_', path).strip('_')}"
             used.add(op_id)
-            paths.setdefault(path, {})[method.lower()] = _operation(rule.endpoint, op_id, doc, rule.arguments,
-                                                                     method)
+            paths.setdefault(path, {})[method.lower()] = _operation(rule.endpoint, op_id, doc, params, method)
     return {
         "openapi": "3.1.0",
         "info": {"title": "mock Lytics", "version": "1.0.0",
@@ -71,15 +89,16 @@ def build_openapi(app: Flask) -> dict[str, Any]:
     }
 
 
-def _operation(endpoint: str, op_id: str, doc: str, arguments: Any, method: str) -> dict[str, Any]:
+def _operation(endpoint: str, op_id: str, doc: str, params: list[tuple[str, str]], method: str) -> dict[str, Any]:
     blueprint = endpoint.split(".")[0]
     summary, _, description = doc.partition("\n")
     op: dict[str, Any] = {
         "operationId": op_id,
         "summary": summary.strip(),
         "tags": [blueprint],
-        "parameters": [{"name": a, "in": "path", "required": True, "schema": {"type": "string"}}
-                       for a in sorted(arguments)],
+        "parameters": [{"name": name, "in": "path", "required": True, "schema": {"type": "string"},
+                        **({"description": f"the {own} for this operation"} if own != name else {})}
+                       for name, own in params],
         "responses": {
             "200": {"description": "success envelope",
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Envelope"}}}},

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask import Flask
 from lytics_helpers import API_KEY, TARGET_QL, Api, FakeClock, ansira_schema
@@ -64,13 +66,20 @@ def test_unknown_route_and_wrong_method_use_the_envelope(api: Api) -> None:
 def test_openapi_covers_every_route(app: Flask, api: Api) -> None:
     doc = api.client.get("/openapi.json").get_json()
     assert doc["openapi"].startswith("3.1")
-    documented = {(path, method.upper()) for path, ops in doc["paths"].items() for method in ops}
+    def shape(path: str) -> str:
+        return re.sub(r"\{[^}]+\}|<[^>]+>", "{}", path)
+
+    documented = {(shape(path), method.upper()) for path, ops in doc["paths"].items() for method in ops}
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "static":
             continue
-        path = rule.rule.replace("<path:", "<").replace("<", "{").replace(">", "}")
         for method in rule.methods - {"HEAD", "OPTIONS"}:
-            assert (path, method) in documented, (path, method)
+            assert (shape(rule.rule), method) in documented, (rule.rule, method)
+    shapes = [shape(p) for p in doc["paths"]]
+    assert len(shapes) == len(set(shapes)), "OpenAPI forbids paths that differ only in parameter names"
+    post = doc["paths"]["/v2/job/{job_id_or_workflow}"]["post"]["parameters"]
+    assert post == [{"name": "job_id_or_workflow", "in": "path", "required": True, "schema": {"type": "string"},
+                     "description": "the workflow for this operation"}]
     op_ids = [op["operationId"] for ops in doc["paths"].values() for op in ops.values()]
     assert len(op_ids) == len(set(op_ids))
     assert {"collect_json", "get_entity", "create_segment", "scan_segment", "create_template", "test_template",
