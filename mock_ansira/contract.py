@@ -12,6 +12,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+import jsonschema_rs
 from email_validator import EmailNotValidError, validate_email
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
@@ -23,6 +24,9 @@ USER_REQUEST_SCHEMA: dict[str, Any] = json.loads(
 )
 Draft202012Validator.check_schema(USER_REQUEST_SCHEMA)
 _VALIDATOR = Draft202012Validator(USER_REQUEST_SCHEMA)
+# The same schema compiled by jsonschema-rs answers "valid?" in ~1 µs where jsonschema takes ~290 µs, a quarter of
+# the mock's CPU per request; jsonschema still explains an invalid body (its messages and paths are the contract).
+_FAST = jsonschema_rs.Draft202012Validator(USER_REQUEST_SCHEMA)
 
 
 @dataclass(frozen=True, order=True)
@@ -90,7 +94,7 @@ def email_problem(email: str) -> str | None:
 
 def request_problems(body: object, *, source_codes: Collection[str] | None = None) -> list[Problem]:
     """Every problem with a user upsert body, sorted by path; an empty list means Ansira would accept it."""
-    problems = [p for error in _VALIDATOR.iter_errors(body) for p in _schema_problems(error)]
+    problems = [] if _FAST.is_valid(body) else [p for e in _VALIDATOR.iter_errors(body) for p in _schema_problems(e)]
     if isinstance(body, dict):
         email = body.get("email")
         if isinstance(email, str) and email:

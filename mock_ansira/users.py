@@ -6,7 +6,6 @@ UUIDs and the same "activity data" on every run and every machine.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import threading
 import uuid
@@ -37,6 +36,15 @@ _KNOWN_SPAN_S = 5 * 365 * 86_400
 
 _faker_lock = threading.Lock()
 _faker: Any = None
+
+
+def _clone(value: Any) -> Any:
+    """A copy of JSON data (dicts, lists, scalars): what deepcopy does here, at a fraction of its cost per call."""
+    if isinstance(value, dict):
+        return {k: _clone(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clone(v) for v in value]
+    return value
 
 
 def _hash_int(seed: int, *parts: object, size: int = 8) -> int:
@@ -165,10 +173,10 @@ class UserStore:
 
     def get(self, email: str) -> dict[str, Any] | None:
         user = self.by_email.get(email.lower())
-        return copy.deepcopy(user) if user is not None else None
+        return _clone(user) if user is not None else None
 
     def all(self) -> list[dict[str, Any]]:
-        return [copy.deepcopy(u) for u in self.by_email.values()]
+        return [_clone(u) for u in self.by_email.values()]
 
     def seed_known(self, emails: Iterable[str]) -> int:
         """Create known users that do not exist yet; their data comes from Faker, not from requests."""
@@ -194,7 +202,7 @@ class UserStore:
                     emails.append(email)
             attempt += 1
         self.seed_known(emails)
-        return [copy.deepcopy(self.by_email[e]) for e in emails]
+        return [_clone(self.by_email[e]) for e in emails]
 
     def put(self, record: Mapping[str, Any], source_codes: Sequence[str], now: float) -> dict[str, Any]:
         """Create or overwrite one user from an admin seed record (its fields win over Faker's)."""
@@ -204,7 +212,7 @@ class UserStore:
         self.by_email.pop(key, None)
         source_key = source.get("keyName") if isinstance(source, Mapping) else None
         user = self._insert(key, profile, source_key, now, source_codes=source_codes)
-        return copy.deepcopy(user)
+        return _clone(user)
 
     def upsert(self, body: Mapping[str, Any], source_codes: Sequence[str], now: float) -> tuple[dict[str, Any], bool]:
         """Create the user (True) or return the existing one (False), filling only fields it lacks."""
@@ -214,11 +222,11 @@ class UserStore:
         if existing is None:
             profile = {k: body[k] for k in PROFILE_FIELDS if k in body}
             user = self._insert(key, profile, source_key, now, source_codes=source_codes)
-            return copy.deepcopy(user), True
+            return _clone(user), True
         changed = False
         for field in PROFILE_FIELDS:
             if field in body and _empty(existing.get(field)) and not _empty(body[field]):
-                existing[field] = copy.deepcopy(body[field])
+                existing[field] = _clone(body[field])
                 changed = True
         last = _source_ref(source_key, source_codes)
         if existing.get("lastSourceCode") != last:
@@ -227,7 +235,7 @@ class UserStore:
         if changed:
             _recount(existing)
             existing["updatedAt"] = iso(now)
-        return copy.deepcopy(existing), False
+        return _clone(existing), False
 
     def _insert(
         self,
@@ -247,7 +255,7 @@ class UserStore:
             "pets": [],
             "subscriptions": [],
             "ext": [],
-            **copy.deepcopy(dict(profile)),
+            **_clone(dict(profile)),
             "sourceCode": ref,
             "lastSourceCode": ref,
             "enabled": True,

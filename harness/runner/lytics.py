@@ -8,7 +8,7 @@ from typing import Any
 import requests
 
 from harness.errors import RemoteError, TransportError
-from harness.http import Timeouts, lytics_session
+from harness.http import Timeouts, runner_lytics_session
 from harness.redact import REDACTOR
 
 
@@ -24,8 +24,8 @@ class LyticsClient:
     def __init__(self, base_url: str, api_key: str, *, admin_key: str | None = None, pool_size: int = 8) -> None:
         REDACTOR.add(api_key, admin_key)
         self.base_url = base_url.rstrip("/")
-        self.session = lytics_session(base_url, api_key, admin_key=admin_key, pool_size=pool_size,
-                                      timeouts=Timeouts(connect=3.0, read=40.0))
+        self.session = runner_lytics_session(base_url, api_key, admin_key=admin_key, pool_size=pool_size,
+                                             timeouts=Timeouts(connect=3.0, read=40.0))
 
     def close(self) -> None:
         self.session.close()

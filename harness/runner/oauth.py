@@ -16,7 +16,7 @@ import requests
 from oauthlib.oauth2 import BackendApplicationClient, OAuth2Error
 
 from harness.errors import AuthError, TransportError
-from harness.http import ServiceSession
+from harness.http import HttpSession
 from harness.redact import REDACTOR
 
 log = logging.getLogger("harness.runner.oauth")
@@ -32,7 +32,7 @@ class Token:
 class TokenManager:
     """Single-flight token cache: concurrent callers share one fetch; never a token per call."""
 
-    def __init__(self, session: ServiceSession, token_url: str, client_id: str, client_secret: str, *,
+    def __init__(self, session: HttpSession, token_url: str, client_id: str, client_secret: str, *,
                  scopes: list[str] | None = None, clock: Callable[[], float] = time.monotonic,
                  refresh_margin_s: float = 60.0) -> None:
         self._session = session

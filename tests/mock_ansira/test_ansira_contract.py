@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import find, given, settings
+from hypothesis import strategies as st
 
+from mock_ansira import contract
 from mock_ansira.contract import MAX_BODY_BYTES, USER_REQUEST_SCHEMA, Problem, request_problems
 
 GOOD = {"email": "john.connor@ansira.com", "sourceCode": {"keyName": "ITSP201511"}}
@@ -91,3 +94,38 @@ def test_source_code_checked_only_when_given() -> None:
     assert problems == [
         Problem("sourceCode.keyName", "unknown source code 'ITSP201511'; known: LYTICS_SIM"),
     ]
+
+
+# -- the fast validity check (jsonschema-rs) must agree with jsonschema on every body -----------------------------
+_KEYS = ["email", "sourceCode", "keyName", "id", "name", "firstName", "address", "city", "pets", "petType",
+         "subscriptions", "lastSourceCode", "petOwnershipPlan", "other"]
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 3) | st.floats(allow_nan=False, allow_infinity=False)
+    | st.sampled_from(["", "x", "a@b.co", "LYTICS2024"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(_KEYS), inner, max_size=5),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(st.sampled_from(_KEYS), _JSON, max_size=6) | _JSON)
+def test_fast_validity_agrees_with_jsonschema(body: object) -> None:
+    assert contract._FAST.is_valid(body) == (not list(contract._VALIDATOR.iter_errors(body)))
+
+
+_NEAR_VALID = st.fixed_dictionaries(
+    {"email": st.sampled_from(["a@b.co", "", 3]), "sourceCode": st.fixed_dictionaries({"keyName": _JSON})},
+    optional={k: _JSON for k in ("firstName", "lastName", "address", "pets", "subscriptions", "lastSourceCode")},
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_NEAR_VALID)
+def test_fast_validity_agrees_on_nearly_valid_bodies(body: dict[str, object]) -> None:
+    assert contract._FAST.is_valid(body) == (not list(contract._VALIDATOR.iter_errors(body)))
+
+
+def test_the_agreement_tests_see_both_verdicts() -> None:
+    """find() raises NoSuchExample when the strategy never yields such a body."""
+    assert contract._FAST.is_valid(find(_NEAR_VALID, contract._FAST.is_valid))
+    assert not contract._FAST.is_valid(find(_NEAR_VALID, lambda b: not contract._FAST.is_valid(b)))

@@ -4,7 +4,8 @@ only finds the rest.
 
 A user the dead runner had in flight (its Ansira call answered, its write-back not yet landed) is still in the
 audience and is legitimately called a second time; Ansira upserts by email, so that costs a call, not a user.
-At most worker_count users can be in that state (docs/reliability.md explains the bound).
+At most max_unlanded (2 x worker_count by default) users can be in that state (docs/reliability.md explains
+the bound).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from pathlib import Path
 
 import pytest
 from rel_helpers import cluster, scenario, wait_for, wait_stable
+
+from harness.runner import RunnerOptions
 
 FULL = os.environ.get("RELIABILITY_FULL") == "1"
 CASES = [pytest.param(400, 5, 100, 20, id="short")]
@@ -54,7 +57,8 @@ def test_sigkill_mid_backfill_then_resume(tmp_path: Path, users: int, workers: i
         assert set(calls) == {p["email"].lower() for p in profiles}
         twice = {e: n for e, n in calls.items() if n > 1}
         assert all(n == 2 for n in twice.values()), twice
-        assert len(twice) <= workers, f"{len(twice)} users called twice; at most {workers} can have been in flight"
+        bound = RunnerOptions().unlanded_limit(workers)
+        assert len(twice) <= bound, f"{len(twice)} users called twice; at most {bound} can have been in flight"
         assert set(twice) <= reached, "only users the first runner had reached may be called twice"
 
         landed = c.landed_at()

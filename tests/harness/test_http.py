@@ -1,0 +1,118 @@
+"""PoolSession, the runner's HTTP client: requests' call shape and exceptions over urllib3, over real loopback."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+
+import pytest
+import requests
+from flask import Flask, Response, jsonify, redirect, request
+
+from harness.http import PoolSession, Timeouts
+from harness.httpserver import LeanServerThread
+from harness.servers import ServerThread
+
+RELEASE = threading.Event()
+
+
+def _app() -> Flask:
+    app = Flask("echo")
+
+    @app.route("/echo", methods=["GET", "POST", "PUT"])
+    def echo() -> Response:
+        return jsonify(method=request.method, args=request.args.to_dict(flat=False),
+                       body=request.get_data(as_text=True), ctype=request.content_type,
+                       auth=request.headers.get("Authorization"),
+                       ua=request.headers.get("User-Agent"), x=request.headers.get("X-Thing"))
+
+    @app.get("/slow")
+    def slow() -> str:
+        RELEASE.wait(10)
+        return "late"
+
+    @app.get("/moved")
+    def moved() -> Response:
+        return redirect("/echo", 302)
+
+    @app.get("/latin")
+    def latin() -> Response:
+        return Response("caf\xe9".encode("latin-1"), content_type="text/plain; charset=latin-1")
+
+    return app
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[ServerThread]:
+    with ServerThread(_app()) as srv:
+        yield srv
+    RELEASE.set()
+
+
+@pytest.fixture
+def session(server: ServerThread) -> Iterator[PoolSession]:
+    with PoolSession(server.url, headers={"X-Thing": "base", "Authorization": "key-1"}) as s:
+        yield s
+
+
+def test_params_are_appended_to_a_query_the_url_already_has(session: PoolSession) -> None:
+    got = session.get("/echo?a=1", params={"access_token": "t/+", "b": ["x", "y"], "skip": None}).json()
+    assert got["args"] == {"a": ["1"], "access_token": ["t/+"], "b": ["x", "y"]}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "body", "ctype"),
+    [
+        ({"json": {"email": "a@x.com", "n": [1]}}, '{"email":"a@x.com","n":[1]}', "application/json"),
+        ({"data": {"grant_type": "client_credentials"}}, "grant_type=client_credentials",
+         "application/x-www-form-urlencoded"),
+        ({"data": b"raw", "headers": {"content-type": "text/plain"}}, "raw", "text/plain"),
+        ({"data": "text"}, "text", None),
+    ],
+    ids=["json", "form", "bytes-with-own-type", "str"],
+)
+def test_bodies(session: PoolSession, kwargs: dict[str, object], body: str, ctype: str | None) -> None:
+    got = session.post("/echo", **kwargs).json()  # type: ignore[arg-type]
+    assert (got["body"], got["ctype"]) == (body, ctype)
+
+
+def test_headers_merge_case_insensitively_and_basic_auth_wins(session: PoolSession) -> None:
+    got = session.get("/echo", headers={"x-thing": "mine"}).json()
+    assert (got["x"], got["auth"], got["ua"].split("/")[0]) == ("mine", "key-1", "enrichsim")
+    got = session.post("/echo", auth=("client", "s3cret")).json()
+    assert got["auth"] == "Basic Y2xpZW50OnMzY3JldA=="
+
+
+def test_reply_reads_like_requests(session: PoolSession) -> None:
+    r = session.get("/latin")
+    assert (r.status_code, r.ok, r.text, r.headers["content-type"]) == (200, True, "caf\xe9",
+                                                                          "text/plain; charset=latin-1")
+    with pytest.raises(ValueError):
+        r.json()
+
+
+def test_redirects_are_not_followed(session: PoolSession) -> None:
+    r = session.get("/moved")
+    assert r.status_code == 302 and r.headers["Location"].endswith("/echo")
+
+
+def test_a_slow_answer_is_a_read_timeout(server: ServerThread) -> None:
+    with PoolSession(server.url, timeouts=Timeouts(connect=2.0, read=0.2)) as s, pytest.raises(requests.ReadTimeout):
+        s.get("/slow")
+
+
+def test_a_closed_port_is_a_connection_error() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with PoolSession(f"http://127.0.0.1:{port}") as s, pytest.raises(requests.ConnectionError) as info:
+        s.get("/x")
+    assert not isinstance(info.value, requests.Timeout)
+
+
+def test_connections_are_kept_alive() -> None:
+    with LeanServerThread(_app()) as srv, PoolSession(srv.url) as s:
+        for _ in range(3):
+            assert s.get("/echo").status_code == 200
+        assert s._pool.connection_from_url(srv.url).num_connections == 1  # the reuse is the point
