@@ -108,8 +108,7 @@ class EnrichmentJob:
         self._logs: list[dict[str, Any]] = []
         self._backfills: list[threading.Thread] = []
         self.gate = Gate(rate=options.rate_limit, burst=options.rate_burst)
-        self.session = webhook_session(pool_size=self.spec.worker_count,
-                                       timeouts=Timeouts(connect=3.0, read=options.request_timeout_s))
+        self.session = webhook_session(timeouts=Timeouts(connect=3.0, read=options.request_timeout_s))
         self.auth_config: dict[str, Any] = {}
         self.placement = Placement()
         self.tokens: TokenManager | None = None

@@ -21,10 +21,10 @@ class FeedGone(RemoteError):
 
 
 class LyticsClient:
-    def __init__(self, base_url: str, api_key: str, *, admin_key: str | None = None, pool_size: int = 8) -> None:
+    def __init__(self, base_url: str, api_key: str, *, admin_key: str | None = None) -> None:
         REDACTOR.add(api_key, admin_key)
         self.base_url = base_url.rstrip("/")
-        self.session = runner_lytics_session(base_url, api_key, admin_key=admin_key, pool_size=pool_size,
+        self.session = runner_lytics_session(base_url, api_key, admin_key=admin_key,
                                              timeouts=Timeouts(connect=3.0, read=40.0))
 
     def close(self) -> None:

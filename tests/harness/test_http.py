@@ -1,4 +1,4 @@
-"""PoolSession, the runner's HTTP client: requests' call shape and exceptions over urllib3, over real loopback."""
+"""PoolSession, the runner's HTTP client: requests' call shape and exceptions over http.client, on real loopback."""
 
 from __future__ import annotations
 
@@ -111,8 +111,38 @@ def test_a_closed_port_is_a_connection_error() -> None:
     assert not isinstance(info.value, requests.Timeout)
 
 
-def test_connections_are_kept_alive() -> None:
+def test_one_kept_alive_connection_per_thread() -> None:
     with LeanServerThread(_app()) as srv, PoolSession(srv.url) as s:
         for _ in range(3):
             assert s.get("/echo").status_code == 200
-        assert s._pool.connection_from_url(srv.url).num_connections == 1  # the reuse is the point
+        other = threading.Thread(target=lambda: s.get("/echo"))
+        other.start()
+        other.join(10)
+        assert len(s._all) == 2  # the reuse is the point: one per thread, not one per call
+
+
+def test_a_connection_the_server_closed_is_replaced() -> None:
+    with PoolSession() as s:
+        with LeanServerThread(_app()) as srv:
+            assert s.get(srv.url + "/echo").status_code == 200
+            srv._server.shutdown()  # drops every open connection, the kept-alive one included
+        with LeanServerThread(_app(), port=srv.port) as again:
+            assert s.get(again.url + "/echo").status_code == 200
+        assert len(s._all) == 1  # the dead one was closed and forgotten, a new one opened
+
+
+def test_werkzeug_closing_every_connection_is_handled(session: PoolSession) -> None:
+    assert [session.get("/echo").status_code for _ in range(3)] == [200, 200, 200]
+
+
+def test_not_an_http_url_is_refused_without_a_secret(session: PoolSession) -> None:
+    with pytest.raises(requests.exceptions.InvalidURL) as info:
+        session.get("ftp://host/x?access_token=SECRET123")
+    assert "SECRET123" not in str(info.value)
+
+
+def test_connections_closed_by_the_server_are_not_kept(session: PoolSession) -> None:
+    """werkzeug's server closes every connection: a long run must not pile up dead ones."""
+    for _ in range(20):
+        session.get("/echo")
+    assert len(session._all) <= 1

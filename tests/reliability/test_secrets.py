@@ -150,8 +150,8 @@ def test_a_full_run_with_every_error_path_leaks_no_secret(capture: Capture,
     assert summary["tokens_issued"] == len(capture.tokens), "every token the backend issued was recorded"
     assert not result.ok and result.error is None, "two checks fail on purpose so their details are reported"
     assert not capture.leaks(), capture.leaks()
-    urllib3_lines = [line for line in capture.log.getvalue().splitlines() if line.startswith("urllib3")]
-    assert any("access_token=***" in line for line in urllib3_lines), "urllib3's request lines must be captured"
+    request_lines = [line for line in capture.log.getvalue().splitlines() if line.startswith("harness.http")]
+    assert any("access_token=***" in line for line in request_lines), "the runner's request lines must be captured"
 
 
 def test_log_records_reach_the_grep(capture: Capture) -> None:
@@ -162,17 +162,21 @@ def test_log_records_reach_the_grep(capture: Capture) -> None:
     assert capture.leaks() == ["token #1 found in log records"]
 
 
-def test_urllib3_request_lines_are_redacted_at_the_source(caplog: pytest.LogCaptureFixture) -> None:
-    """urllib3 logs each request line with its query string; the harness filters that logger itself."""
-    from harness.http import webhook_session
+def test_request_lines_are_redacted_at_the_source(caplog: pytest.LogCaptureFixture) -> None:
+    """urllib3 (ServiceSession) logs each request line with its query string, and so does the runner's PoolSession
+    at DEBUG; both must mask the token before any handler sees it."""
+    from harness.http import ServiceSession, webhook_session
     from harness.servers import ServerThread
     from mock_ansira import create_app
 
     token = "T0k3n" + "x" * 38
-    with ServerThread(create_app()) as srv, webhook_session() as session, caplog.at_level(logging.DEBUG):
-        session.post(srv.url + "/service/api/v2/user", params={"access_token": token}, json={})
-    lines = [r.getMessage() for r in caplog.records if r.name.startswith("urllib3")]
-    assert any("/service/api/v2/user?access_token=***" in line for line in lines), lines
+    with (ServerThread(create_app()) as srv, caplog.at_level(logging.DEBUG), webhook_session() as fast,
+          ServiceSession(srv.url) as slow):
+        fast.post(srv.url + "/service/api/v2/user", params={"access_token": token}, json={})
+        slow.post("/service/api/v2/user", params={"access_token": token}, json={})
+    for logger in ("urllib3", "harness.http"):
+        lines = [r.getMessage() for r in caplog.records if r.name.startswith(logger)]
+        assert any("/service/api/v2/user?access_token=***" in line for line in lines), (logger, lines)
     assert not any(token in r.getMessage() for r in caplog.records)
 
 
