@@ -220,6 +220,10 @@ class Behaviour(_Model):
     latency: list[Latency] = Field(default_factory=list)
     faults: list[Fault] = Field(default_factory=list)
     user_id_start: int = Field(100_000_001, ge=1)
+    # Ansira's clients have per-module scopes: an API operation listed here answers 403 insufficient_scope
+    # (RFC 6750 §3.1) to a token that was not granted the scope. Empty: any live token may call anything.
+    required_scopes: dict[Literal["create_user", "list_users", "reference"], Annotated[str, Field(min_length=1)]] = (
+        Field(default_factory=dict))
 
     @field_validator("latency", mode="before")
     @classmethod

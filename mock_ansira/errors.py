@@ -80,6 +80,17 @@ class InvalidToken(AnsiraError):
         super().__init__(description, headers={"WWW-Authenticate": challenge})
 
 
+class InsufficientScope(AnsiraError):
+    """A live token without the scope the operation requires (RFC 6750 §3.1)."""
+
+    status = 403
+    error = "insufficient_scope"
+
+    def __init__(self, description: str, *, scope: str) -> None:
+        challenge = f'Bearer realm="{REALM}", error="insufficient_scope", scope="{scope}"'
+        super().__init__(description, headers={"WWW-Authenticate": challenge})
+
+
 class NotFound(AnsiraError):
     status = 404
     error = "not_found"

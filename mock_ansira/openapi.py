@@ -52,6 +52,7 @@ def _errors(*codes: int) -> dict[str, Any]:
     text = {
         400: "Invalid request (problems name each bad path)",
         401: "Authentication failed",
+        403: "The token lacks the scope this operation requires (behaviour `required_scopes`)",
         404: "Not found",
         405: "Method not allowed",
         413: "Body over 1 MB",
@@ -63,7 +64,7 @@ def _errors(*codes: int) -> dict[str, Any]:
     return {str(code): _json(_ref("Error"), text[code]) for code in codes}
 
 
-_API_ERRORS = (400, 401, 429, 500, 503, 504)
+_API_ERRORS = (400, 401, 403, 429, 500, 503, 504)
 _API_SECURITY = [{"accessTokenQuery": []}, {"bearer": []}]
 _ADMIN_SECURITY = [{"adminKey": []}, {}]
 

@@ -22,6 +22,7 @@ from mock_ansira.errors import (
     AnsiraError,
     DropConnection,
     InjectedFault,
+    InsufficientScope,
     InvalidClient,
     InvalidRequest,
     InvalidScope,
@@ -120,22 +121,26 @@ _TOKEN_PROBLEMS = {
 }
 
 
-def authenticate_api() -> Client:
+def authenticate_api(operation: str) -> Client:
     token = _bearer_token()
     if token is None:
         raise InvalidToken("no access token: send ?access_token= or an Authorization: Bearer header")
     be = backend()
     state, info = be.check_token(token)
     client = be.behaviour.client(info.client_id) if info is not None else None
-    if state != "live" or client is None:
+    if state != "live" or client is None or info is None:
         raise InvalidToken(_TOKEN_PROBLEMS.get(state, "the access token is not valid"))
     note(client_id=client.client_id)
+    needed = be.behaviour.required_scopes.get(operation)  # type: ignore[call-overload]
+    if needed is not None and needed not in info.scopes:
+        granted = " ".join(info.scopes) or "none"
+        raise InsufficientScope(f"{operation} needs scope {needed!r}; the token was granted: {granted}", scope=needed)
     return client
 
 
 def api_pipeline(operation: str) -> Client:
     guard(operation, peek_api_client())
-    client = authenticate_api()
+    client = authenticate_api(operation)
     limit("api", client)
     return client
 

@@ -224,3 +224,36 @@ def test_unknown_routes_and_methods_are_json(client: FlaskClient, method: str, p
     entry = journal(client)[-1]
     assert entry["status"] == status
     assert entry["operation"] == ("method_not_allowed" if status == 405 else "not_found")
+
+
+SCOPED = {"clients": [{"client_id": CLIENT_ID, "client_secret": "s3cret-value-for-tests",
+                       "scopes": ["users.read", "users.write"]}],
+          "required_scopes": {"create_user": "users.write", "list_users": "users.read"}}
+
+
+@pytest.mark.parametrize(
+    ("requested", "status"),
+    [(None, 201), ("users.write", 201), ("users.read", 403)],
+    ids=["all-granted-scopes", "the-needed-scope", "another-scope-only"],
+)
+def test_required_scopes(make_app: AppFactory, requested: str | None, status: int) -> None:
+    client = make_app(base_behaviour(**SCOPED)).test_client()
+    grant = {"grant_type": "client_credentials", "client_id": CLIENT_ID, "client_secret": "s3cret-value-for-tests",
+             **({"scope": requested} if requested else {})}
+    token = client.post("/service/oauth/v2/token", data=grant).json["access_token"]
+    resp = post_user(client, token, user_body("scoped@example.com"))
+    assert resp.status_code == status, resp.json
+    if status == 403:
+        assert resp.json["error"] == "insufficient_scope"
+        assert "needs scope 'users.write'; the token was granted: users.read" in resp.json["error_description"]
+        assert 'error="insufficient_scope", scope="users.write"' in resp.headers["WWW-Authenticate"]
+        assert client.get("/service/api/v2/users", query_string={"access_token": token, "email": "x@example.com"}
+                          ).status_code == 200  # list_users needs users.read, which it has
+        assert journal(client)[-2]["status"] == 403
+
+
+def test_required_scopes_name_known_operations(make_app: AppFactory) -> None:
+    from mock_ansira.behaviour import BehaviourError
+
+    with pytest.raises(BehaviourError, match="required_scopes"):
+        make_app(base_behaviour(required_scopes={"delete_everything": "x"}))

@@ -51,7 +51,7 @@ def test_the_library_is_there() -> None:
     names = {p.stem for p in LIBRARY}
     assert {"quickstart", "dynamic_source_code", "token_expiry", "revoked_credentials", "wrong_secret",
             "rate_limit_backfill", "server_errors", "bad_emails", "unknown_source_code", "malformed_responses",
-            "audience_never_drains", "missing_user_field", "realtime_arrivals"} <= names
+            "audience_never_drains", "missing_user_field", "realtime_arrivals", "missing_scope"} <= names
 
 
 def test_probes_name_real_files() -> None:
