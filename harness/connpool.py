@@ -18,6 +18,7 @@ import select
 import socket
 import ssl
 import threading
+import weakref
 from base64 import b64encode
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -70,6 +71,14 @@ class Reply:
         return _json.loads(self.content)
 
 
+class _ThreadConns(dict[_Key, http.client.HTTPConnection]):
+    """One thread's connections; closed when the thread ends and its thread-local storage goes away."""
+
+    def __del__(self) -> None:
+        for conn in self.values():
+            conn.close()
+
+
 def _dropped(conn: http.client.HTTPConnection) -> bool:
     """An idle keep-alive socket that is readable was closed by the server (or sent junk): do not reuse it."""
     sock = conn.sock
@@ -93,12 +102,13 @@ class PoolSession:
         self.headers.update(headers or {})
         self._ssl = ssl_context or ssl.create_default_context()
         self._local = threading.local()
-        self._all: set[http.client.HTTPConnection] = set()  # open connections of every thread, for close()
+        # Every thread's open connections, for close(); weak, so a thread that ends takes its own with it.
+        self._all: weakref.WeakSet[http.client.HTTPConnection] = weakref.WeakSet()
         self._lock = threading.Lock()
 
     # -- connections ------------------------------------------------------------------------------------------
     def _conn(self, key: _Key, connect_timeout: float) -> http.client.HTTPConnection:
-        conns: dict[_Key, http.client.HTTPConnection] = self._local.__dict__.setdefault("conns", {})
+        conns: _ThreadConns = self._local.__dict__.setdefault("conns", _ThreadConns())
         conn = conns.get(key)
         if conn is not None and not _dropped(conn):
             return conn
@@ -201,7 +211,7 @@ class PoolSession:
     def close(self) -> None:
         """Close every thread's connections (a thread still using one reconnects on its next call)."""
         with self._lock:
-            conns, self._all = self._all, set()
+            conns, self._all = list(self._all), weakref.WeakSet()
         for c in conns:
             c.close()
 

@@ -115,10 +115,11 @@ def test_one_kept_alive_connection_per_thread() -> None:
     with LeanServerThread(_app()) as srv, PoolSession(srv.url) as s:
         for _ in range(3):
             assert s.get("/echo").status_code == 200
-        other = threading.Thread(target=lambda: s.get("/echo"))
+        seen: list[int] = []
+        other = threading.Thread(target=lambda: (s.get("/echo"), s.get("/echo"), seen.append(len(s._all))))
         other.start()
         other.join(10)
-        assert len(s._all) == 2  # the reuse is the point: one per thread, not one per call
+        assert seen == [2]  # the reuse is the point: one per thread, not one per call
 
 
 def test_a_connection_the_server_closed_is_replaced() -> None:
@@ -146,3 +147,15 @@ def test_connections_closed_by_the_server_are_not_kept(session: PoolSession) -> 
     for _ in range(20):
         session.get("/echo")
     assert len(session._all) <= 1
+
+
+def test_a_thread_that_ends_takes_its_connection_with_it() -> None:
+    import gc
+
+    with LeanServerThread(_app()) as srv, PoolSession(srv.url) as s:
+        worker = threading.Thread(target=lambda: s.get("/echo"))
+        worker.start()
+        worker.join(10)
+        gc.collect()
+        assert len(s._all) == 0  # closed with the thread, not kept until close()
+        assert s.get("/echo").status_code == 200 and len(s._all) == 1
