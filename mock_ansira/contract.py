@@ -6,6 +6,7 @@ One function decides what a valid body is, so the mock and the template linter c
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -92,8 +93,35 @@ def email_problem(email: str) -> str | None:
     return None
 
 
+_LONE = re.compile("[\ud800-\udfff]")
+
+
+def _surrogate_problems(value: object, parts: list[str | int]) -> list[Problem]:
+    """json.loads keeps an unpaired `\\uD8xx` escape as a lone code point: not Unicode text, and nothing can
+    encode it (jsonschema-rs cannot even read such a key). Ansira's body must be text, so it is a problem."""
+    if isinstance(value, str):
+        return [Problem(format_path(parts), _LONE_MESSAGE)] if _LONE.search(value) else []
+    out: list[Problem] = []
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if _LONE.search(k):
+                out.append(Problem(format_path([*parts, _LONE.sub("\ufffd", k)]), f"the key {_LONE_MESSAGE}"))
+            else:
+                out += _surrogate_problems(v, [*parts, k])
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            out += _surrogate_problems(v, [*parts, i])
+    return out
+
+
+_LONE_MESSAGE = "contains an unpaired UTF-16 surrogate escape (half of a pair): not valid Unicode text"
+
+
 def request_problems(body: object, *, source_codes: Collection[str] | None = None) -> list[Problem]:
     """Every problem with a user upsert body, sorted by path; an empty list means Ansira would accept it."""
+    lone = _surrogate_problems(body, [])
+    if lone:  # the validators cannot read such a body reliably; this is what is wrong with it
+        return sorted(set(lone))
     problems = [] if _FAST.is_valid(body) else [p for e in _VALIDATOR.iter_errors(body) for p in _schema_problems(e)]
     if isinstance(body, dict):
         email = body.get("email")

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from mock_lytics import jsontext
 from mock_lytics.errors import BadRequest, PayloadTooLarge
 from mock_lytics.timeutil import iso, parse_time
 
@@ -53,7 +54,7 @@ def prepare(body: bytes, *, received: float, timestamp_field: str | None, max_ev
     if not text.strip():
         raise BadRequest("collect body is empty; expected a JSON object or an array of objects")
     try:
-        doc = json.loads(text)
+        doc = jsontext.loads(text)
     except json.JSONDecodeError as exc:
         raise BadRequest(f"malformed JSON at line {exc.lineno}, col {exc.colno}: {exc.msg}; nothing was stored") \
             from None

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Response, current_app, g, jsonify, request
 
+from mock_lytics import jsontext
 from mock_lytics.errors import AdminUnauthorized, BadRequest, Unauthorized
 from mock_lytics.faults import Faults
 from mock_lytics.store import Backend
@@ -91,7 +92,7 @@ def json_body(*, required: bool = True) -> Any:
             raise BadRequest("request body is empty; expected JSON")
         return None
     try:
-        return json.loads(raw)
+        return jsontext.loads(raw.decode("utf-8"))
     except RecursionError:
         raise BadRequest("malformed JSON body: nested too deeply") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

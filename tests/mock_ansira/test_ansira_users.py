@@ -257,3 +257,20 @@ def test_required_scopes_name_known_operations(make_app: AppFactory) -> None:
 
     with pytest.raises(BehaviourError, match="required_scopes"):
         make_app(base_behaviour(required_scopes={"delete_everything": "x"}))
+
+
+@pytest.mark.parametrize("body", [
+    b'{"email": "a\\ud800@x.com", "sourceCode": {"keyName": "LYTICS2024"}}',
+    b'{"email": "a@x.com", "sourceCode": {"keyName": "LYTICS2024"}, "firstName": "\\udc54"}',
+    b'{"\\ud800": 1, "email": "a@x.com", "sourceCode": {"keyName": "LYTICS2024"}}',
+], ids=["in-the-email", "in-a-field", "in-a-key"])
+def test_an_unpaired_surrogate_escape_is_invalid_json(client: FlaskClient, token: str, body: bytes) -> None:
+    resp = client.post(USER_PATH, query_string={"access_token": token}, data=body, content_type="application/json")
+    assert resp.status_code == 400
+    assert "surrogate" in resp.json["problems"][0]["message"]
+
+
+def test_a_surrogate_pair_escape_is_one_character(client: FlaskClient, token: str) -> None:
+    body = b'{"email": "a@x.com", "sourceCode": {"keyName": "LYTICS2024"}, "firstName": "\\ud83d\\ude00"}'
+    resp = client.post(USER_PATH, query_string={"access_token": token}, data=body, content_type="application/json")
+    assert resp.status_code == 201 and resp.json["firstName"] == "\U0001f600"

@@ -143,3 +143,12 @@ def test_content_length_over_the_limit_is_refused_up_front(clock: FakeClock) -> 
 
 def test_bad_stream_name(api: Api) -> None:
     assert "stream name" in api.fail("POST", "/collect/json/bad name", 400, json={"a": 1})
+
+
+def test_unpaired_surrogate_escapes_become_replacement_characters_as_in_go(api: Api) -> None:
+    """Go's encoding/json replaces an unpaired \\uD8xx escape with U+FFFD; a real pair is one character."""
+    body = b'{"email": "s@x.com", "first_name": "a\\ud800b", "\\udc54key": "\\ud83d\\ude00"}'
+    data = api.ok("POST", "/collect/json/web", data=body, content_type="application/json")
+    assert data["message_count"] == 1
+    sample = api.app.extensions["mock_lytics"].streams.by_name["web"].sample[-1]
+    assert sample == {"email": "s@x.com", "first_name": "a\ufffdb", "\ufffdkey": "\U0001f600"}
