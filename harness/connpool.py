@@ -152,11 +152,10 @@ class PoolSession:
             raise requests.exceptions.InvalidURL(f"not an http(s) URL: {REDACTOR.url(url)}")
         key = (parts.scheme, parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        body, send = self._body(data, json), {k.lower(): (k, v) for k, v in self.headers.items()}
-        if json is not None:
-            send["content-type"] = ("Content-Type", "application/json")
-        elif isinstance(data, Mapping):
-            send["content-type"] = ("Content-Type", "application/x-www-form-urlencoded")
+        body, content_type = self._body(data, json)
+        send = {k.lower(): (k, v) for k, v in self.headers.items()}
+        if content_type is not None:
+            send["content-type"] = ("Content-Type", content_type)
         for k, v in (headers or {}).items():
             send[k.lower()] = (k, v)  # a caller's header replaces the default of the same name, whatever its case
         if auth is not None:
@@ -193,14 +192,15 @@ class PoolSession:
         return Reply(resp.status, resp.headers, content, url)
 
     @staticmethod
-    def _body(data: bytes | str | Mapping[str, Any] | None, json: Any) -> bytes | None:
+    def _body(data: bytes | str | Mapping[str, Any] | None, json: Any) -> tuple[bytes | None, str | None]:
+        """The encoded body and the Content-Type it implies (None: the caller's headers say, if anything)."""
         if json is not None:
-            return _json.dumps(json, separators=(",", ":")).encode()
+            return _json.dumps(json, separators=(",", ":")).encode(), "application/json"
         if isinstance(data, Mapping):
-            return urlencode(list(data.items()), doseq=True).encode()
+            return urlencode(list(data.items()), doseq=True).encode(), "application/x-www-form-urlencoded"
         if data is not None:
-            return data.encode() if isinstance(data, str) else bytes(data)
-        return None
+            return (data.encode() if isinstance(data, str) else bytes(data)), None
+        return None, None
 
     def get(self, url: str, **kwargs: Any) -> Reply:
         return self.request("GET", url, **kwargs)

@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from harness.redact import REDACTOR
+from harness.servers import BackgroundServer
 
 log = logging.getLogger("harness.servers")
 
@@ -260,36 +261,16 @@ def _no_write(data: bytes) -> None:
     raise RuntimeError("this server does not support the WSGI write() callable")
 
 
-class LeanServerThread:
+class LeanServerThread(BackgroundServer):
     """The ServerThread interface on LeanServer."""
 
     def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int = 0, name: str = "server") -> None:
-        from harness.servers import wait_ready
-
-        self._wait_ready = wait_ready
         self.app = app
         self.name = name
         self._server = LeanServer(app, host, port)
         self.host, self.port = host, self._server.port
         self._thread = threading.Thread(target=self._server.serve_forever, name=name, daemon=True)
 
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def start(self, *, ready_path: str | None = None, timeout: float = 10.0) -> LeanServerThread:
-        self._thread.start()
-        if ready_path is not None:
-            self._wait_ready(self.url + ready_path, timeout=timeout)
-        return self
-
     def stop(self) -> None:
         self._server.shutdown()
-        if self._thread.ident is not None:  # a thread that never started cannot be joined
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> LeanServerThread:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        self._join()

@@ -21,16 +21,17 @@ from harness.servers import ServerThread
 def _is_scenario(path: Path, config: pytest.Config) -> bool:
     """A .jsonnet file under a `scenarios` folder, by the rule `harness run DIR` uses (harness.scenario.discovery),
     walked from the path named on the command line that holds it (never from above the `scenarios` folder)."""
-    parts = path.resolve().parts
-    if path.suffix != ".jsonnet" or "scenarios" not in parts[:-1]:
+    file = path.resolve()
+    parts = file.parts
+    if file.suffix != ".jsonnet" or "scenarios" not in parts[:-1]:
         return False
     here = config.invocation_params.dir
     named = [here / str(a).split("::")[0] for a in config.args] or [here]
-    root = discovery.named_root(path, named)
+    root = discovery.named_root(file, named)
     if root is None:
         return False
     scenarios_dir = Path(*parts[:len(parts) - parts[::-1].index("scenarios")])
-    return discovery.is_scenario(path.resolve(), max(root, scenarios_dir, key=lambda p: len(p.parts)))
+    return discovery.is_scenario(file, max(root, scenarios_dir, key=lambda p: len(p.parts)))
 
 
 def pytest_configure(config: pytest.Config) -> None:

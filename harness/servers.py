@@ -8,7 +8,7 @@ import os
 import socket
 import threading
 import time
-from typing import Any
+from typing import Any, Self
 
 import requests
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
@@ -90,7 +90,41 @@ class _KeepAliveHandler(_RedactingHandler):
         super().send_header(keyword, value)
 
 
-class ServerThread:
+class BackgroundServer:
+    """What every server thread shares: a URL, start-and-wait-for-readiness, and use as a context manager.
+
+    Subclasses set `host`, `port` and `_thread` (the serve loop, not started) and implement `stop()`.
+    """
+
+    host: str
+    port: int
+    _thread: threading.Thread
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self, *, ready_path: str | None = None, timeout: float = 10.0) -> Self:
+        self._thread.start()
+        if ready_path is not None:
+            wait_ready(self.url + ready_path, timeout=timeout)
+        return self
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def _join(self) -> None:
+        if self._thread.ident is not None:  # a thread that never started cannot be joined
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class ServerThread(BackgroundServer):
     """A threaded werkzeug server on 127.0.0.1 and an OS-chosen port unless told otherwise.
 
     `keep_alive=True` answers HTTP/1.1 requests without closing the connection (see _KeepAliveHandler); stopping
@@ -115,29 +149,12 @@ class ServerThread:
         self.port = self._server.server_port
         self._thread = threading.Thread(target=self._server.serve_forever, name=name, daemon=True)
 
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def start(self, *, ready_path: str | None = None, timeout: float = 10.0) -> ServerThread:
-        self._thread.start()
-        if ready_path is not None:
-            wait_ready(self.url + ready_path, timeout=timeout)
-        return self
-
     def stop(self) -> None:
         """Safe on a server that never started: shutdown() would wait forever for a serve loop that never ran."""
         if self._thread.ident is not None:
             self._server.shutdown()
         self._server.server_close()
-        if self._thread.ident is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> ServerThread:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        self._join()
 
 
 def wait_ready(url: str, *, timeout: float = 10.0, headers: dict[str, str] | None = None) -> None:
@@ -165,7 +182,7 @@ def wait_ready(url: str, *, timeout: float = 10.0, headers: dict[str, str] | Non
 SERVERS = ("werkzeug", "werkzeug-keepalive", "waitress", "lean")
 
 
-class WaitressServerThread:
+class WaitressServerThread(BackgroundServer):
     """The same interface as ServerThread on waitress: HTTP/1.1 keep-alive and a fixed worker pool.
 
     Load tests need it: werkzeug's dev server closes the connection after every response, so each call pays a TCP
@@ -185,16 +202,6 @@ class WaitressServerThread:
         self.port = int(self._server.effective_port)  # type: ignore[union-attr]
         self._thread = threading.Thread(target=self._server.run, name=name, daemon=True)
 
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def start(self, *, ready_path: str | None = None, timeout: float = 10.0) -> WaitressServerThread:
-        self._thread.start()
-        if ready_path is not None:
-            wait_ready(self.url + ready_path, timeout=timeout)
-        return self
-
     def stop(self) -> None:
         server = self._server
 
@@ -203,18 +210,12 @@ class WaitressServerThread:
                 dispatcher.close()
 
         server.trigger.pull_trigger(close_all)  # type: ignore[union-attr]
-        self._thread.join(timeout=5)
+        self._join()
         server.task_dispatcher.shutdown(timeout=5)  # type: ignore[union-attr]
-
-    def __enter__(self) -> WaitressServerThread:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 def server_thread(app: Any, *, server: str = "werkzeug", host: str = "127.0.0.1", port: int = 0,
-                  name: str = "server", threads: int = 32) -> Any:
+                  name: str = "server", threads: int = 32) -> BackgroundServer:
     """A server thread chosen by name: werkzeug (the default), werkzeug-keepalive, waitress or lean."""
     if server in ("werkzeug", "werkzeug-keepalive"):
         return ServerThread(app, host=host, port=port, name=name, keep_alive=server == "werkzeug-keepalive")

@@ -94,6 +94,7 @@ def email_problem(email: str) -> str | None:
 
 
 _LONE = re.compile("[\ud800-\udfff]")
+_LONE_MESSAGE = "contains an unpaired UTF-16 surrogate escape (half of a pair): not valid Unicode text"
 
 
 def _surrogate_problems(value: object, parts: list[str | int]) -> list[Problem]:
@@ -112,9 +113,6 @@ def _surrogate_problems(value: object, parts: list[str | int]) -> list[Problem]:
         for i, v in enumerate(value):
             out += _surrogate_problems(v, [*parts, i])
     return out
-
-
-_LONE_MESSAGE = "contains an unpaired UTF-16 surrogate escape (half of a pair): not valid Unicode text"
 
 
 def request_problems(body: object, *, source_codes: Collection[str] | None = None) -> list[Problem]:

@@ -270,12 +270,11 @@ def read_json_body() -> object:
     if len(data) > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"request body exceeds the limit of {MAX_BODY_BYTES} bytes")
     try:
-        doc = json.loads(data.decode("utf-8"), parse_constant=_no_constants)  # contract.py refuses lone surrogates
+        return json.loads(data.decode("utf-8"), parse_constant=_no_constants)  # contract.py refuses lone surrogates
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise InvalidRequest(
             "request body is not valid JSON", problems=[Problem("$", f"invalid JSON: {exc}")]
         ) from None
-    return doc
 
 
 def _no_constants(name: str) -> object:

@@ -171,9 +171,8 @@ class LoadRun:
         try:
             for i, step in enumerate(steps):
                 if step.action == "create_jobs" and job_start is None:
-                    backfill = collect.audience_size(d.lytics, d.audience_id())
-                    job_seq, job_start = collect.last_seq(d.lytics), time.time()
-                    self._cpu_at_job_start = {c.name: c.cpu_s for c in procs.children}
+                    backfill, job_seq = self._mark_job_start(d, procs)
+                    job_start = time.time()
                 self.progress(f"step {i + 1}/{len(steps)}: {step.action}")
                 d.step(i, step)
                 if i == start_after:
@@ -183,9 +182,8 @@ class LoadRun:
                 load_start = time.time()
                 locust = self._start_locust(procs, work, d.vars["lytics_url"], api_key)
             if job_start is None:
-                backfill = collect.audience_size(d.lytics, d.audience_id())
-                job_seq, job_start = collect.last_seq(d.lytics), load_start
-                self._cpu_at_job_start = {c.name: c.cpu_s for c in procs.children}
+                backfill, job_seq = self._mark_job_start(d, procs)
+                job_start = load_start
             self._wait_locust(locust, result)
         except StepTimeout as exc:
             result.errors.append(str(exc))
@@ -213,6 +211,13 @@ class LoadRun:
             journal=journal, journal_summary=summary, outcomes=[], runner_counters={}, locust=result.locust,
             enrichment_field=self.spec.enrichment_field, ansira_limit=ansira_limit(self.sc.ansira),
             max_workers=self._max_workers(), target_rate=self._target_rate())
+
+    def _mark_job_start(self, d: RemoteDriver, procs: Processes) -> tuple[int, int]:
+        """What the job starts from: the audience to backfill, the feed position, and each process's CPU so far
+        (CPU figures count the enrichment work, not the set-up)."""
+        backfill, seq = collect.audience_size(d.lytics, d.audience_id()), collect.last_seq(d.lytics)
+        self._cpu_at_job_start = {c.name: c.cpu_s for c in procs.children}
+        return backfill, seq
 
     def _start_locust(self, procs: Processes, work: Path, lytics_url: str, api_key: str) -> list[Child]:
         if not self.spec.has_client_load:

@@ -51,10 +51,10 @@ class RunnerOptions:
     # second call; room above worker_count keeps workers sending while a batch lands (measured: +7 % with no
     # latency, +26 % at 50 ms, docs/performance.md); more buys throughput for a wider crash window
     max_unlanded: int | None = None
+    dry_run: bool = False
 
     def unlanded_limit(self, worker_count: int) -> int:
         return max(1, self.max_unlanded or 2 * worker_count)
-    dry_run: bool = False
 
     def __post_init__(self) -> None:
         """A wrong type or range is an error here, not a crash inside a worker thread later."""

@@ -97,8 +97,8 @@ def check_ansira_calls(c: m.AnsiraCalls, st: RunState) -> CheckResult:
 def check_no_duplicates(c: m.NoDuplicateCalls, st: RunState) -> CheckResult:
     """A second 2xx is a duplicate unless the runner never received an earlier answer: a call that timed out or
     was reset may still have been served, and retrying it is what any client must do (Ansira upserts by email)."""
-    ok_calls = Counter(str(e["email"]).strip().lower() for e in _calls(st, c.operation)
-                       if e.get("email") and 200 <= int(e.get("status", 0)) < 300)
+    ok_calls = Counter(email for e in _calls(st, c.operation)
+                       if 200 <= int(e.get("status", 0)) < 300 and (email := _email(e)) is not None)
     unanswered = Counter[str]()
     for o in st.outcomes:
         if (email := _outcome_email(o)) is not None:
@@ -182,8 +182,7 @@ def check_duration(c: m.Duration, st: RunState) -> CheckResult:
 
 
 def _outcome_email(o: dict[str, Any]) -> str | None:
-    v = (o.get("identity") or {}).get("email")
-    return v.strip().lower() if isinstance(v, str) and v.strip() else None
+    return _email(o.get("identity") or {})
 
 
 def check_accounted(c: m.Accounted, st: RunState) -> CheckResult:
