@@ -1,0 +1,150 @@
+"""Measure the flake budget: the scenario library N times and the test suite M times, under CPU contention.
+
+A CI tool that cries wolf is worse than none, so flakiness is measured rather than hoped for: busy-loop
+processes compete for the cores (as other jobs do on a shared CI runner) while the library and the suite run
+again and again, and every scenario, check or test whose verdict is not the same in every run is a flip.
+
+    python tests/flake.py [--library-runs 10] [--suite-runs 3] [--busy 2] [--record docs/reliability.md]
+
+Exit 0 when nothing flipped or failed, 1 otherwise. `--record` rewrites the block between the FLAKE markers of
+the given Markdown file with this run's result (machine, load average, runs, flips).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from statistics import median
+
+ROOT = Path(__file__).resolve().parent.parent
+BEGIN, END = "<!-- FLAKE:BEGIN -->", "<!-- FLAKE:END -->"
+Verdicts = dict[str, list[bool]]  # item -> verdict of each run (True = passed)
+OneRun = Callable[[Path, list[str]], dict[str, bool]]
+
+
+@contextmanager
+def contention(n: int) -> Iterator[None]:
+    """n processes that spin on a core each until the block ends."""
+    procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(n)]
+    try:
+        yield
+    finally:
+        for p in procs:
+            p.kill()
+        for p in procs:
+            p.wait()
+
+
+def library_run(out: Path, args: list[str]) -> dict[str, bool]:
+    """One `harness run` over the library; verdicts per scenario and per check (name:index)."""
+    subprocess.run([sys.executable, "-m", "harness", "run", *args, "--report", "json", "--out", str(out)],
+                   cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    report = json.loads((out / "report.json").read_text())
+    verdicts: dict[str, bool] = {}
+    for sc in report["scenarios"]:
+        verdicts[f"scenario {sc['file']}"] = bool(sc["ok"])
+        for i, check in enumerate(sc.get("checks") or []):
+            verdicts[f"  check {sc['name']}[{i}] {check['name']}"] = bool(check["ok"])
+    return verdicts
+
+
+def suite_run(out: Path, args: list[str]) -> dict[str, bool]:
+    """One pytest run of the suite; verdicts per test node from its JUnit file."""
+    xml = out / "junit.xml"
+    subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", f"--junitxml={xml}", *args],
+                   cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    verdicts: dict[str, bool] = {}
+    for case in ET.parse(xml).getroot().iter("testcase"):
+        if case.find("skipped") is not None:
+            continue
+        bad = case.find("failure") is not None or case.find("error") is not None
+        verdicts[f"{case.get('classname')}::{case.get('name')}"] = not bad
+    return verdicts
+
+
+def repeat(what: str, runs: int, one: OneRun, args: list[str]) -> tuple[Verdicts, list[float]]:
+    seen: Verdicts = defaultdict(list)
+    times: list[float] = []
+    for i in range(runs):
+        with tempfile.TemporaryDirectory(prefix="flake-") as tmp:
+            t0 = time.monotonic()
+            verdicts = one(Path(tmp), args)
+            times.append(time.monotonic() - t0)
+        for item, ok in verdicts.items():
+            seen[item].append(ok)
+        bad = sum(1 for ok in verdicts.values() if not ok)
+        print(f"{what} run {i + 1}/{runs}: {len(verdicts)} items, {bad} failed, {times[-1]:.0f}s", flush=True)
+    return seen, times
+
+
+def flips(seen: Verdicts, runs: int) -> list[str]:
+    """Items that did not pass in every run (a failure in some runs, or missing from some)."""
+    out = []
+    for item, oks in sorted(seen.items()):
+        failed = oks.count(False) + (runs - len(oks))
+        if failed:
+            out.append(f"{item}: failed {failed} of {runs}")
+    return out
+
+
+def record(path: Path, text: str) -> None:
+    doc = path.read_text()
+    if BEGIN not in doc or END not in doc:
+        raise SystemExit(f"{path}: no {BEGIN} ... {END} block to write the result into")
+    head, rest = doc.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    path.write_text(f"{head}{BEGIN}\n{text}\n{END}{tail}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--library-runs", type=int, default=10)
+    ap.add_argument("--suite-runs", type=int, default=3)
+    ap.add_argument("--busy", type=int, default=2, help="busy-loop processes competing for the CPU")
+    ap.add_argument("--library", default="scenarios/", help="what `harness run` is given")
+    ap.add_argument("--suite", default="tests", help="what pytest is given")
+    ap.add_argument("--record", type=Path, help="Markdown file whose FLAKE block gets this result")
+    a = ap.parse_args(argv)
+    load_before = os.getloadavg()
+    started = datetime.now(UTC)
+    with contention(a.busy):
+        lib, lib_t = repeat("library", a.library_runs, library_run, [a.library])
+        suite, suite_t = repeat("suite", a.suite_runs, suite_run, [a.suite])
+    lib_flips, suite_flips = flips(lib, a.library_runs), flips(suite, a.suite_runs)
+    lines = [
+        f"Last `make flake`: {started:%Y-%m-%d %H:%M} UTC on {platform.node() or 'this machine'} "
+        f"({os.cpu_count()} cores, Python {platform.python_version()}), load average before "
+        f"{load_before[0]:.2f}, {a.busy} busy-loop processes competing throughout.",
+        "",
+        "| what | runs | items | median time | flips |",
+        "|---|---|---|---|---|",
+    ]
+    for what, runs, seen, times, flipped in (
+            (f"scenario library (`harness run {a.library}`), per scenario and check", a.library_runs, lib, lib_t,
+             lib_flips),
+            (f"test suite (`pytest {a.suite}`), per test", a.suite_runs, suite, suite_t, suite_flips)):
+        if runs:
+            lines.append(f"| {what} | {runs} | {len(seen)} | {median(times):.0f} s | {len(flipped)} |")
+    if lib_flips or suite_flips:
+        lines += ["", "Flipped:", ""] + [f"- `{f.strip()}`" for f in lib_flips + suite_flips]
+    text = "\n".join(lines)
+    print("\n" + text)
+    if a.record:
+        record(a.record, text)
+    return 1 if lib_flips or suite_flips else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
