@@ -8,6 +8,7 @@ them. The client secret appears only in `Auth.internal()`, served on the interna
 from __future__ import annotations
 
 import ipaddress
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -25,6 +26,14 @@ _OAUTH_KEYS = frozenset(
     {"token_url", "client_id", "client_secret", "scopes", "webhook_request_headers", "webhook_request_params"}
 )
 _HEADER_PARAM_KEYS = frozenset({"webhook_request_headers", "webhook_request_params"})
+TOKEN_PLACEHOLDER = "{token}"  # where the OAuth token goes in a header or parameter value
+_PLACEHOLDER_ONLY = re.compile(r"\s*(?:[A-Za-z]+\s+)?\{token\}\s*")  # `{token}`, `Bearer {token}`
+
+
+def _masked(value: str) -> str:
+    """A header or parameter value as the public API shows it: the `{token}` placeholder is configuration, not a
+    secret (`access_token={token}`, `Authorization: Bearer {token}`); anything else may be a key."""
+    return value if _PLACEHOLDER_ONLY.fullmatch(value) else MASK
 
 
 @dataclass
@@ -60,15 +69,17 @@ class Auth:
                 "description": self.description, "created": iso(self.created), "updated": iso(self.updated)}
 
     def to_api(self) -> dict[str, Any]:
-        """Public view: the client secret is always masked; header/param values too (they may be API keys)."""
+        """Public view: the client secret is always masked; header/param values too, whatever the auth type (they may
+        be API keys)."""
         cfg = dict(self.config)
         if "client_secret" in cfg:
             cfg["client_secret"] = MASK
-        if self.type == HEADER_PARAM:
+        if "webhook_request_headers" in cfg or "webhook_request_params" in cfg:  # any auth type may carry them
             cfg["webhook_request_headers"] = "\n".join(
-                f"{name}: {MASK}" for name, _ in _header_pairs(cfg.get("webhook_request_headers") or ""))
+                f"{name}: {_masked(v)}" for name, v in _header_pairs(cfg.get("webhook_request_headers") or ""))
             cfg["webhook_request_params"] = "&".join(
-                f"{k}={MASK}" for k, _ in parse_qsl(cfg.get("webhook_request_params") or "", keep_blank_values=True))
+                f"{k}={_masked(v)}"
+                for k, v in parse_qsl(cfg.get("webhook_request_params") or "", keep_blank_values=True))
         return {**self._base(), "config": cfg}
 
     def internal(self) -> dict[str, Any]:

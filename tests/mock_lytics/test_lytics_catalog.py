@@ -257,3 +257,22 @@ def test_url_errors_do_not_echo_query_strings(api: Api, parts: dict[str, str]) -
     assert "http://hooks.example/..." in msg and "SHOULD-NOT-LEAK" not in msg
     assert "SHOULD-NOT-LEAK" not in api.fail("POST", "/v2/job/webhook_enrichment", 400,
                                              json=job_body(parts, webhook_url="SHOULD-NOT-LEAK"))
+
+
+@pytest.mark.parametrize("path", ["/v2/auth/webhook-oauth2-client-credentials", "/v2/auth/header-param-auth"])
+def test_header_and_param_values_are_masked_for_every_auth_type(api: Api, path: str) -> None:
+    """Static headers/params may carry API keys whatever the auth type; the `{token}` placeholder stays readable."""
+    key = "static-api-key-0123456789"
+    config = {"webhook_request_headers": f"X-Api-Key: {key}\nAuthorization: Bearer {{token}}",
+              "webhook_request_params": f"access_token={{token}}&api_key={key}"}
+    if "oauth2" in path:
+        config = {**OAUTH["config"], **config}
+    created = api.post(path, json={"label": "masked", "config": config})
+    assert created.status_code == 200, created.get_data(as_text=True)
+    auth = created.get_json()["data"]
+    for resp in (created, api.get("/v2/auth"), api.get(f"/v2/auth/{auth['id']}")):
+        assert key not in resp.get_data(as_text=True)
+    assert auth["config"]["webhook_request_headers"] == "X-Api-Key: ********\nAuthorization: Bearer {token}"
+    assert auth["config"]["webhook_request_params"] == "access_token={token}&api_key=********"
+    internal = api.app.extensions["mock_lytics"].catalog.auths[auth["id"]].internal()["config"]
+    assert key in internal["webhook_request_headers"] and key in internal["webhook_request_params"]
