@@ -113,9 +113,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _prog() -> str:
+    """`enrichsim` or `harness`, as the user typed it (both console scripts run this CLI)."""
+    name = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
+    return name if name in ("enrichsim", "harness") else "harness"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="harness", description=__doc__)
+    from harness import __version__
+
+    p = _Parser(prog=_prog(), description=__doc__)
     p.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)")
+    p.add_argument("--version", action="version", version=f"%(prog)s (enrichsim) {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     run = sub.add_parser("run", help="run scenarios end to end and check them")
