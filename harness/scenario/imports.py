@@ -34,8 +34,8 @@ def locate(refusal: Refusal, sources: dict[str, str]) -> tuple[str, ImportRef | 
 
 def nearest(refusal: Refusal, root: Path) -> str | None:
     """The import path, as it should have been written, of the existing file closest in name to the missing one."""
-    if refusal.target is None:
-        return None
+    if refusal.target is None or not Path(refusal.target).is_relative_to(root):
+        return None  # outside the root is refused whatever its name: never list folders out there
     target, base = Path(refusal.target), Path(refusal.base.rstrip("/") or ".").resolve()
     if target.parent.is_dir():
         names = sorted(f.name for f in target.parent.iterdir() if f.is_file())

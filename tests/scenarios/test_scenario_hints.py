@@ -120,6 +120,15 @@ def test_an_import_in_a_library_file_names_that_file_and_an_importstr_still_fail
         engine.load(g)
 
 
+def test_an_import_outside_the_root_is_refused_without_looking_around_there(scenarios: Path) -> None:
+    (scenarios.parent / "secret.libsonnet").write_text("{}")
+    f = put(scenarios, "outside.jsonnet", "{ name: 'x', y: import '../secret.libsonet' }")
+    with pytest.raises(ScenarioError) as info:
+        engine.load(f)
+    assert str(info.value) == (f"{f}:1:17: import '../secret.libsonet': refused: scenarios may import only files "
+                               f"under {scenarios}")
+
+
 def test_a_misspelt_folder_is_found_under_the_scenario_root(scenarios: Path) -> None:
     f = put(scenarios, "folder.jsonnet", "local a = import 'lbi/ansira.libsonnet';\na.base { name: 'x' }")
     with pytest.raises(ScenarioError, match=r"did you mean 'lib/ansira\.libsonnet'\?"):
