@@ -46,7 +46,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from harness.scenario.progress import for_stream
 
     files = _scenario_files(args.scenarios, args.k)
-    scenarios = [(f, engine.load(f)) for f in files]  # validate every file before running any
+    scenarios = engine.load_all(files)  # validate every file before running any; report every bad one
     results = []
     overrides: dict[str, object] = {}
     if args.dry_run:
@@ -79,17 +79,15 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     from harness.scenario import engine
 
-    for f in _scenario_files(args.scenarios, args.k):
-        sc = engine.load(f)
-        print(f"ok {f}: {sc.name} ({len(sc.checks)} checks, {len(sc.steps)} steps)")
+    engine.load_all(_scenario_files(args.scenarios, args.k), each=lambda f, sc: print(
+        f"ok {f}: {sc.name} ({len(sc.checks)} checks, {len(sc.steps)} steps)", flush=True))
     return EXIT_OK
 
 
 def cmd_list(args: argparse.Namespace) -> int:
     from harness.scenario import engine
 
-    for f in _scenario_files(args.scenarios or ["scenarios"], args.k):
-        sc = engine.load(f)
+    for f, sc in engine.load_all(_scenario_files(args.scenarios or ["scenarios"], args.k)):
         print(f"{f}\t{sc.name}\t{sc.description}")
     return EXIT_OK
 

@@ -2,7 +2,8 @@
 
     HarnessError
     ├── ConfigError            bad scenario, bad CLI arguments, bad job config (exit code 2)
-    │   └── ScenarioError      a scenario file that does not render or validate (carries file + path)
+    │   ├── ScenarioError      a scenario file that does not render or validate (carries file + path)
+    │   └── ScenarioErrors     several of those, all reported at once
     ├── TemplateError          a webhook template that cannot be used
     │   ├── TemplateAssertionFailed   a jsonnet `assert` failed: Lytics omits that user
     │   ├── TemplateEvalError         syntax/runtime error (line, col)
@@ -30,12 +31,25 @@ class ConfigError(HarnessError):
 class ScenarioError(ConfigError):
     """A scenario that does not render or validate; names the file and the path inside it."""
 
-    def __init__(self, message: str, *, file: str | None = None, path: str | None = None) -> None:
+    def __init__(self, message: str, *, file: str | None = None, path: str | None = None,
+                 line: int | None = None, col: int | None = None) -> None:
         self.file = file
         self.path = path
-        where = ":".join(p for p in (file, path) if p)
+        self.line = line  # 1-based position in `file`, when the error sits at a place in its text
+        self.col = col
+        position = f"{file}:{line}" + (f":{col}" if col is not None else "") if file and line is not None else file
+        where = ":".join(p for p in (position, path) if p)
         super().__init__(f"{where}: {message}" if where else message)
         self.message = message
+
+
+class ScenarioErrors(ConfigError):
+    """Several scenario files that do not render or validate: each is reported, not just the first."""
+
+    def __init__(self, errors: list[ConfigError], total: int) -> None:
+        self.errors = errors
+        head = f"{len(errors)} of {total} scenario files are invalid:" if total > 1 else ""
+        super().__init__("\n".join([head, *map(str, errors)]) if head else str(errors[0]))
 
 
 class TemplateError(HarnessError):

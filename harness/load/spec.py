@@ -109,7 +109,7 @@ def load_spec(sc: Scenario, *, file: str | None = None) -> LoadSpec:
     try:
         spec = LoadSpec.model_validate(sc.load)
     except ValidationError as exc:
-        text = format_errors(exc).replace("invalid scenario:\n  ", "", 1)
+        text = format_errors(exc, LoadSpec).replace("invalid scenario:\n  ", "", 1)
         raise ScenarioError("invalid load section:\n  " + "\n  ".join(
             f"load.{line.strip()}" if not line.strip().startswith("$") else f"load{line.strip()[1:]}"
             for line in text.splitlines()), file=file, path="load") from None

@@ -14,13 +14,14 @@ from typing import Any
 
 import requests
 
-from harness.errors import ConfigError, ScenarioError
+from harness.errors import ConfigError, ScenarioError, ScenarioErrors
 from harness.http import ServiceSession, lytics_session
 from harness.redact import REDACTOR
 from harness.runner import RunnerOptions
 from harness.scenario import loader
 from harness.scenario import model as m
 from harness.scenario.checks import CheckResult, run_check
+from harness.scenario.hints import did_you_mean
 from harness.scenario.profiles import all_profiles, generate
 from harness.scenario.state import RunState, page_profiles, read_journal
 from harness.stack import Stack, prepare_behaviour
@@ -67,13 +68,31 @@ def load(path: str | Path) -> m.Scenario:
     return sc
 
 
+def load_all(files: list[Path], each: Callable[[Path, m.Scenario], object] | None = None
+             ) -> list[tuple[Path, m.Scenario]]:
+    """Validate every file before running any, and report every bad one (ScenarioErrors), not just the first."""
+    loaded, bad = [], []
+    for f in files:
+        try:
+            loaded.append((f, load(f)))
+        except ConfigError as exc:
+            bad.append(exc)
+            continue
+        if each is not None:
+            each(f, loaded[-1][1])
+    if bad:
+        raise ScenarioErrors(bad, len(files))
+    return loaded
+
+
 def check_runner_options(runner: dict[str, Any], *, file: str | None) -> None:
     """The `runner` section is RunnerOptions overrides: unknown keys and bad values fail at load, not mid-run."""
     known = {f.name for f in dataclasses.fields(RunnerOptions)}
     unknown = sorted(set(runner) - known)
     if unknown:
-        raise ScenarioError(f"unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}", file=file,
-                            path="runner")
+        hint = did_you_mean(unknown[0], known) if len(unknown) == 1 else ""
+        raise ScenarioError(f"unknown key(s) {', '.join(unknown)}{hint}; known: {', '.join(sorted(known))}",
+                            file=file, path="runner")
     try:
         RunnerOptions(**runner)
     except (TypeError, ValueError) as exc:

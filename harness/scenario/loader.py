@@ -16,6 +16,8 @@ from typing import Any
 import _gojsonnet
 
 from harness.errors import ScenarioError, TemplateTimeout
+from harness.jsonnet_guard import ImportRefused, Refusal, guard_import
+from harness.scenario.imports import refusal_error
 from harness.templates.pool import EvalPool
 
 RENDER_TIMEOUT_S = 10.0
@@ -44,17 +46,22 @@ def render(path: str | Path, *, ext_vars: dict[str, str] | None = None,
     if "\x00" in text:
         raise ScenarioError(f"the file is not text: NUL character at offset {text.index(chr(0))}", file=str(p))
 
+    refusals: list[Refusal] = []
+    sources = {str(p.resolve()): text}  # every file served, so a refused import can be found in its source
+
     def importer(base: str, rel: str) -> tuple[str, bytes]:
         target = (Path(base or p.parent) / rel).resolve()
         if not target.is_relative_to(root):
-            raise RuntimeError(f"import {rel!r} refused: scenarios may import only files under {root}")
+            raise ImportRefused(f"refused: scenarios may import only files under {root}", target=str(target))
         if not target.is_file():
-            raise RuntimeError(f"import {rel!r}: no such file under {root}")
-        return str(target), target.read_bytes()
+            raise ImportRefused(f"no such file (looked for {target})", target=str(target))
+        data = target.read_bytes()
+        sources[str(target)] = data.decode("utf-8", "replace")
+        return str(target), data
 
     def run() -> str:
-        return _gojsonnet.evaluate_snippet(str(p), text, import_callback=importer, ext_vars=ext_vars or {},
-                                           max_stack=500)
+        return _gojsonnet.evaluate_snippet(str(p), text, import_callback=guard_import(importer, refusals),
+                                           ext_vars=ext_vars or {}, max_stack=500)
 
     busy = _POOL.runaway
     try:
@@ -64,12 +71,24 @@ def render(path: str | Path, *, ext_vars: dict[str, str] | None = None,
                f"did not finish within {timeout_s:g}s (a loop too big for a scenario?)")
         raise ScenarioError(f"jsonnet: rendering {why}", file=str(p)) from None
     except RuntimeError as exc:
-        msg = str(exc).strip()
-        first = msg.splitlines()[0] if msg else "jsonnet error"
-        m = _POS_RE.search(msg)
-        where = f" (at {m.group('file')}:{m.group('line')}:{m.group('col')})" if m else ""
-        raise ScenarioError(f"jsonnet: {first}{where}", file=str(p)) from None
+        if refusals:
+            raise refusal_error(refusals[0], scenario=p, sources=sources, root=root) from None
+        raise _jsonnet_error(str(exc), p) from None
+    if refusals:  # importstr reads the stand-in error file as text: evaluation can succeed regardless
+        raise refusal_error(refusals[0], scenario=p, sources=sources, root=root)
     doc = json.loads(out)
     if not isinstance(doc, dict):
         raise ScenarioError(f"expected the scenario to be an object, found {type(doc).__name__}", file=str(p))
     return doc
+
+
+def _jsonnet_error(text: str, p: Path) -> ScenarioError:
+    """go-jsonnet's message, placed at its line and column when the error is in the scenario file itself."""
+    msg = text.strip()
+    first = msg.splitlines()[0] if msg else "jsonnet error"
+    m = _POS_RE.search(msg)
+    if m and Path(m.group("file")).resolve() == p.resolve():
+        first = first.replace(m.group(0), "").strip(" :") or first
+        return ScenarioError(f"jsonnet: {first}", file=str(p), line=int(m.group("line")), col=int(m.group("col")))
+    where = f" (at {m.group('file')}:{m.group('line')}:{m.group('col')})" if m else ""
+    return ScenarioError(f"jsonnet: {first}{where}", file=str(p))

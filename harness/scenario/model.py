@@ -7,11 +7,14 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from harness.errors import ScenarioError
+from harness.scenario.hints import format_errors
 from mock_lytics import filterql
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """No unknown keys, and no coercion: `count: '500'` is a string, not a number (an integer is still a float)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class Bound(Strict):
@@ -346,6 +349,7 @@ class Scenario(Strict):
         Step(create_profiles="all"), Step(create_jobs="all"), Step(wait_until=WaitUntil())])
     checks: list[Check] = Field(default_factory=list)
     load: dict[str, Any] | None = Field(None, description="`harness load` section (harness.load.spec.LoadSpec)")
+    allow_no_checks: bool = Field(False, description="a scenario that checks nothing must say so")
 
     @model_validator(mode="after")
     def _job_names(self) -> Scenario:
@@ -367,7 +371,13 @@ class Scenario(Strict):
                 refs.append((f"checks[{i}].job", c.job))
         bad = [f"{where}: unknown job {name!r}" for where, name in refs if name not in jobs]
         if bad:
-            raise ValueError("; ".join(bad) + f" (jobs defined in lytics.jobs: {', '.join(sorted(jobs)) or 'none'})")
+            bad[-1] += f" (jobs defined in lytics.jobs: {', '.join(sorted(jobs)) or 'none'})"
+        # No checks passes whatever happens; a load scenario is judged by its load thresholds instead.
+        if not self.checks and not self.allow_no_checks and self.load is None:
+            bad.append("checks: the scenario checks nothing, so it would pass whatever happens; add checks, "
+                       "or say `allow_no_checks: true` if that is the point (docs/scenarios.md)")
+        if bad:
+            raise ValueError("; ".join(bad))
         return self
 
 
@@ -375,23 +385,4 @@ def validate(doc: dict[str, Any], *, file: str | None = None) -> Scenario:
     try:
         return Scenario.model_validate(doc)
     except ValidationError as exc:
-        raise ScenarioError(format_errors(exc), file=file) from None
-
-
-def format_errors(exc: ValidationError) -> str:
-    lines = []
-    for err in exc.errors():
-        path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"]).lstrip(".") or "$"
-        found = err.get("input")
-        if err["type"] == "extra_forbidden":
-            lines.append(f"{path}: unknown key (not part of the scenario schema)")
-        elif err["type"] == "missing":
-            lines.append(f"{path}: required key is missing")
-        elif path == "$":  # a whole-scenario rule: its message names the paths; the document is no help
-            lines.append(err["msg"].removeprefix("Value error, "))
-        else:
-            shown = repr(found)
-            if len(shown) > 80:
-                shown = shown[:77] + "..."
-            lines.append(f"{path}: {err['msg'].removeprefix('Value error, ')}; found {shown}")
-    return "invalid scenario:\n  " + "\n  ".join(lines)
+        raise ScenarioError(format_errors(exc, Scenario), file=file) from None

@@ -19,6 +19,7 @@ from harness.errors import (
     TemplateImportRefused,
     TemplateTimeout,
 )
+from harness.jsonnet_guard import ImportRefused, Refusal, guard_import, guard_native
 from harness.templates import library, traces
 from harness.templates.payload import lookup_table
 from harness.templates.pool import EvalPool
@@ -260,15 +261,14 @@ class TemplateEngine:
         if "ly_auth_config" in served.ext_vars:
             ext_vars["ly_auth_config"] = _dumps(dict(auth_config or {}), "the auth config")
 
-        refusals: list[str] = []
+        refusals: list[Refusal] = []
+        native_failures: list[str] = []
 
         def importer(base_dir: str, rel: str) -> tuple[str, bytes]:
-            # Backstop behind the static scan. Raising from this callback corrupts the binding's error text,
-            # so a refused path is served as a file that fails when evaluated, and remembered.
+            # Backstop behind the static scan; guard_import serves a refused path as a failing file, remembered.
             if rel == library.LIBRARY_NAME:
                 return LIBRARY_PATH, served.source
-            refusals.append(rel)
-            return f"<refused>/{rel}", b'error "import refused by the template sandbox"'
+            raise ImportRefused("refused by the template sandbox")
 
         kwargs: dict[str, Any] = {}
         reads: set[str] = set()
@@ -278,14 +278,15 @@ class TemplateEngine:
                 reads.add(name)
                 return True
 
-            kwargs["native_callbacks"] = {"ly_field_read": (("field",), record)}
+            kwargs["native_callbacks"] = {
+                "ly_field_read": (("field",), guard_native(record, native_failures, fallback=True))}
 
         def run() -> str:
             return _gojsonnet.evaluate_snippet(
                 filename,
                 source,
                 ext_vars=ext_vars,
-                import_callback=importer,
+                import_callback=guard_import(importer, refusals),
                 max_stack=self.max_stack,
                 max_trace=_MAX_TRACE,
                 **kwargs,
@@ -298,15 +299,26 @@ class TemplateEngine:
         except RuntimeError as exc:
             if refusals:
                 return self._refusal(refusals[0], filename)
+            if native_failures:
+                return self._callback_failure(native_failures[0], filename)
             err = traces.classify(str(exc), source=source, filename=filename, library_name=LIBRARY_PATH)
             assert isinstance(err, TemplateError)
             # Reads before the failure still count: `template check` reports them either way.
             return dataclasses.replace(_failure(err, str(exc)), fields_read=tuple(sorted(reads)))
         if refusals:
             return self._refusal(refusals[0], filename)
+        if native_failures:
+            return self._callback_failure(native_failures[0], filename)
         return Outcome(text=text, fields_read=tuple(sorted(reads)))
 
     @staticmethod
-    def _refusal(path: str, filename: str) -> Outcome:
-        msg = f"import {path!r} refused: templates may only import '{library.LIBRARY_NAME}'"
+    def _refusal(refusal: Refusal, filename: str) -> Outcome:
+        if refusal.unexpected:
+            return TemplateEngine._callback_failure(refusal.reason, filename)
+        msg = f"import {refusal.rel!r} refused: templates may only import '{library.LIBRARY_NAME}'"
         return _failure(TemplateImportRefused(msg, filename=filename), _synthetic_raw(msg, filename))
+
+    @staticmethod
+    def _callback_failure(reason: str, filename: str) -> Outcome:
+        msg = f"internal error in the template engine: {reason}"
+        return _failure(TemplateEvalError(msg, filename=filename), _synthetic_raw(msg, filename))

@@ -12,6 +12,7 @@ from typing import Any
 import _gojsonnet
 
 from harness.errors import ConfigError
+from harness.jsonnet_guard import ImportRefused, Refusal, guard_import
 
 
 def read_template(path: str) -> str:
@@ -24,7 +25,7 @@ def read_template(path: str) -> str:
 
 
 def _refuse_imports(base_dir: str, rel: str) -> tuple[str, bytes]:
-    return f"<refused>/{rel}", b'error "job files may not import other files"'
+    raise ImportRefused("refused: job, profile and event files may not import other files")
 
 
 def _load_document(path: str, what: str) -> Any:
@@ -42,10 +43,15 @@ def _load_document(path: str, what: str) -> Any:
             return json.loads(text)
         except ValueError as exc:
             raise ConfigError(f"{name}: not valid JSON: {exc}") from None
+    refusals: list[Refusal] = []
     try:  # jsonnet (JSON is valid jsonnet); no imports, so a job file cannot read other files
-        return json.loads(_gojsonnet.evaluate_snippet(name, text, import_callback=_refuse_imports))
+        out = _gojsonnet.evaluate_snippet(name, text, import_callback=guard_import(_refuse_imports, refusals))
     except RuntimeError as exc:
-        raise ConfigError(f"{name}: not valid JSON or jsonnet: {str(exc).strip().splitlines()[0]}") from None
+        if not refusals:
+            raise ConfigError(f"{name}: not valid JSON or jsonnet: {str(exc).strip().splitlines()[0]}") from None
+    if refusals:
+        raise ConfigError(f"{name}: import {refusals[0].rel!r}: {refusals[0].reason}")
+    return json.loads(out)
 
 
 def load_job_config(path: str) -> dict[str, Any]:

@@ -7,6 +7,7 @@ as item separators inside ``AND ( ... )`` / ``OR ( ... )``.
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -48,6 +49,21 @@ class Token:
             return "newline"
         raw = text[self.pos : self.end]
         return repr(raw if len(raw) <= 40 else raw[:37] + "...")
+
+
+def keyword_hint(text: str, tokens: list[Token], tok: Token) -> str:
+    """A misspelt keyword lexes as a field name, and the error lands on it or on the token after it: name it.
+
+    A hint in the message text only (real Lytics gives none); status codes and error shapes stay as they are.
+    """
+    at = tokens.index(tok) if tok in tokens else -1
+    for cand in (tok, tokens[at - 1] if at > 0 else None):
+        if cand is None or cand.kind != IDENT or not cand.bare or len(cand.value) != 1:
+            continue
+        match = difflib.get_close_matches(cand.value[0].upper(), sorted(KEYWORDS), n=1, cutoff=0.65)
+        if match:
+            return f" ({cand.describe(text)} is not a keyword: did you mean {match[0]}?)"
+    return ""
 
 
 def is_bare_ident(part: str) -> bool:

@@ -25,7 +25,7 @@ from typing import Any
 from . import ast as A
 from .errors import FilterQLError
 from .functions import FUNCTIONS
-from .lexer import EOF, IDENT, KW, NEWLINE, NUMBER, OP, STRING, Token, tokenize
+from .lexer import EOF, IDENT, KW, NEWLINE, NUMBER, OP, STRING, Token, keyword_hint, tokenize
 from .values import datemath
 
 _OP_NORMAL = {"=": "==", "<>": "!="}
@@ -101,7 +101,8 @@ class _Parser:
         return tok.kind == KW and tok.value in names
 
     def fail(self, tok: Token, expected: str) -> FilterQLError:
-        return FilterQLError.at(self.text, tok.pos, f"expected {expected} but found {tok.describe(self.text)}")
+        message = f"expected {expected} but found {tok.describe(self.text)}"
+        return FilterQLError.at(self.text, tok.pos, message + keyword_hint(self.text, self.toks, tok))
 
     def expect(self, kind: str, expected: str) -> Token:
         tok = self.peek()

@@ -382,3 +382,16 @@ def test_cli_render_reads_the_profile_from_stdin(
     monkeypatch.setattr(sys, "stdin", io.StringIO('{"email": "s@t.io"}'))
     assert run_cli(["template", "render", str(TEMPLATES / "ansira_seed.jsonnet"), "--profile", "-"]) == 0
     assert capsysbinary.readouterr().out == b'{"email":"s@t.io","sourceCode":{"keyName":"XXXXXXXXXXXXX"}}'
+
+
+@pytest.mark.parametrize("body", ["{ config: import 'other.jsonnet' }", "{ config: { user_fields: [importstr 'x'] } }"],
+                         ids=["import", "importstr"])
+def test_a_job_file_may_not_import(tmp_path: Path, body: str) -> None:
+    """Refused from the record the import guard keeps, even where importstr would have read the stand-in as text."""
+    from harness.errors import ConfigError
+    from harness.templates.inputs import load_job_config
+
+    f = tmp_path / "job.jsonnet"
+    f.write_text(body, encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"job\.jsonnet: import '.+': refused: job, profile and event files may not"):
+        load_job_config(str(f))

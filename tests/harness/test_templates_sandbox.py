@@ -97,6 +97,24 @@ def test_runtime_backstop_refuses_what_the_static_scan_missed(
         engine.render("(import '../pyproject.toml').x", {})
 
 
+def test_a_failing_importer_is_an_error_outcome_not_an_exception_across_the_binding(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A bug in the importer must not raise through gojsonnet (it garbles the text): guard_import records it."""
+
+    class Broken:
+        members = ext_vars = frozenset()
+
+        @property
+        def source(self) -> bytes:
+            raise OSError("library unreadable")
+
+    monkeypatch.setattr(engine_mod.library, "served_for", lambda names, trace=False: Broken())
+    out = TemplateEngine().evaluate(SEED, {"email": "a@b.co"})
+    assert out.kind == "eval"
+    assert out.message == "internal error in the template engine: the importer failed: OSError: library unreadable"
+
+
 def test_scan_decodes_escapes_in_import_paths() -> None:
     refs = scan('import \'\\u002fetc\\u002fpasswd\' + importstr "a\\"b"').imports
     assert [(r.keyword, r.path) for r in refs] == [("import", "/etc/passwd"), ("importstr", 'a"b')]

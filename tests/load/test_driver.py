@@ -15,7 +15,7 @@ from harness.stack import Stack
 
 
 def test_driver_sets_up_runs_steps_and_sees_the_drain(scenario_file: Callable[[str], Path]) -> None:
-    f = scenario_file("a.base { name: 'd', profiles+: { generate: { count: 30 } }, steps: ["
+    f = scenario_file("a.base { name: 'd', allow_no_checks: true, profiles+: { generate: { count: 30 } }, steps: ["
                       "{ create_profiles: 'all' }, { create_jobs: 'all' },"
                       "{ wait_until: { idle: true, audience_empty: 'ansira_enrichment_source', timeout_s: 30 } }] }")
     sc = engine.load(f)
@@ -41,7 +41,7 @@ def test_driver_sets_up_runs_steps_and_sees_the_drain(scenario_file: Callable[[s
 
 
 def test_wait_for_times_out_with_a_message(scenario_file: Callable[[str], Path]) -> None:
-    sc = engine.load(scenario_file("a.base { name: 'd' }"))
+    sc = engine.load(scenario_file("a.base { name: 'd', allow_no_checks: true }"))
     d = RemoteDriver(sc, file=None, vars={}, lytics=ServiceSession("http://127.0.0.1:9"),
                      ansira=ServiceSession("http://127.0.0.1:9"), audience="x")
     with pytest.raises(StepTimeout, match=r"the drain: not reached within 0\.1s"):

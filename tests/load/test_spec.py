@@ -46,7 +46,7 @@ def test_bad_load_sections_explain_themselves(scenario_file: Callable[[str], Pat
 
 
 def test_a_scenario_without_load_section_is_refused(scenario_file: Callable[[str], Path]) -> None:
-    f = scenario_file("a.base { name: 'x' }")
+    f = scenario_file("a.base { name: 'x', allow_no_checks: true }")
     with pytest.raises(ScenarioError, match="no `load` section"):
         load_spec(engine.load(f), file=str(f))
 

@@ -247,6 +247,27 @@ def test_invalid_statements_point_at_the_offending_token(text: str, line: int, c
     assert err.pos == sum(len(x) + 1 for x in lines[: line - 1]) + col - 1
 
 
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [("FILTR EXISTS email", "('FILTR' is not a keyword: did you mean FILTER?)"),
+     ("FILTER EXIST email", "('EXIST' is not a keyword: did you mean EXISTS?)"),  # lands on the token after it
+     ("FILTER AND (a > 1) ADN (b > 2)", "did you mean AND?"),
+     ("SELECT * FROM user WHRE x > 1", "did you mean WHERE?"),
+     ("FILTER x > 1 LIMT 5", "did you mean LIMIT?")],
+    ids=["filter", "exists", "and-transposed", "where", "limit"],
+)
+def test_a_misspelt_keyword_gets_a_hint(text: str, hint: str) -> None:
+    with pytest.raises(FilterQLError) as info:
+        parse(text)
+    assert hint in info.value.message and info.value.message.endswith("?)")
+
+
+def test_no_hint_for_a_field_far_from_any_keyword() -> None:
+    with pytest.raises(FilterQLError) as info:
+        parse("FILTER email 5")
+    assert "did you mean" not in str(info.value)
+
+
 def test_error_is_a_value_error_with_position() -> None:
     with pytest.raises(ValueError, match=r"^line 2, col 3: expected an expression or '\)' but found 'FROM'$"):
         parse("FILTER AND (EXISTS a\n, FROM user)")

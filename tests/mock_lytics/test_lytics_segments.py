@@ -89,6 +89,9 @@ def test_validate(api: Api) -> None:
     msg = api.fail("POST", "/api/segment/validate", 400, content_type="text/plain",
                    data="FILTER AND (\n  EXISTS email\n  NOT EXISTS\n)")
     assert msg.startswith("Failed parsing segment QL") and "line 3, col 13" in msg
+    # a misspelt keyword: the same 400 and message shape, with the hint inside the message text
+    msg = api.fail("POST", "/api/segment/validate", 400, content_type="text/plain", data="FILTER EXIST email")
+    assert msg.startswith("Failed parsing segment QL at line 1, col 14") and "did you mean EXISTS?" in msg
 
 
 def test_size_of_an_unsaved_statement(seeded: Api) -> None:

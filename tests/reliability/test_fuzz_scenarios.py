@@ -108,19 +108,22 @@ def test_quickstart_with_one_value_replaced_loads_or_raises_scenario_error(folde
     load_is_total(write(folder, json.dumps(doc).encode()))
 
 
+UNCHECKED = b'{"name": "x", "allow_no_checks": true, '  # so the error under test is the one reported
+
+
 @pytest.mark.parametrize(
     ("text", "needle"),
     [
         (b"\xff\xfe{", "not UTF-8 text (byte 0)"),
         (b"{ name: \"x\x00\" }", "NUL character at offset 10"),
-        (b'{"name": "x", "ansira": {"clients": "abc"}}', "ansira.clients: Input should be a valid list"),
-        (b'{"name": "x", "ansira": {"clients": ["abc"]}}', "ansira.clients[0]"),
-        (b'{"name": "x", "ansira": {"clients": [{"client_id": "a", "client_secret": 12345678}]}}',
+        (UNCHECKED + b'"ansira": {"clients": "abc"}}', "ansira.clients: Input should be a valid list"),
+        (UNCHECKED + b'"ansira": {"clients": ["abc"]}}', "ansira.clients[0]"),
+        (UNCHECKED + b'"ansira": {"clients": [{"client_id": "a", "client_secret": 12345678}]}}',
          "client_secret: Input should be a valid string"),
-        (b'{"name": "x", "runner": {"typo": 1}}', "runner: unknown key(s) typo"),
-        (b'{"name": "x", "runner": {"request_timeout_s": "1"}}', "request_timeout_s: expected a number"),
-        (b'{"name": "x", "runner": {"scan_page_size": 0}}', "scan_page_size: expected an integer >= 1"),
-        (b'{"name": "x", "runner": {"dry_run": 1}}', "dry_run: expected true or false"),
+        (UNCHECKED + b'"runner": {"typo": 1}}', "runner: unknown key(s) typo"),
+        (UNCHECKED + b'"runner": {"request_timeout_s": "1"}}', "request_timeout_s: expected a number"),
+        (UNCHECKED + b'"runner": {"scan_page_size": 0}}', "scan_page_size: expected an integer >= 1"),
+        (UNCHECKED + b'"runner": {"dry_run": 1}}', "dry_run: expected true or false"),
     ],
     ids=["not-utf8", "nul", "clients-not-a-list", "client-not-an-object", "secret-not-a-string", "runner-typo",
          "runner-wrong-type", "runner-out-of-range", "runner-bool"],

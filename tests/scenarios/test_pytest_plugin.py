@@ -45,6 +45,7 @@ def test_each_scenario_is_a_test_and_a_failure_lists_its_checks(tmp_path: Path) 
         "bad.jsonnet": SMALL % ("bad", "[a.checks.all_enriched, { kind: 'audience_size', name: 'a huge audience', "
                                        "segment: 'ansira_enrichment_source', size: { min: 99 } }]"),
         "typo.jsonnet": "a.base { name: 'typo', checkz: [] }",
+        "noimport.jsonnet": "local v = import 'lib/variant.libsonnet';\na.base + v { name: 'noimport' }",
     })
     (tmp_path / "scenarios" / "lib" / "ignored.jsonnet").write_text("{}")  # shared jsonnet is not a scenario
     (tmp_path / "scenarios" / "templates").mkdir()
@@ -60,10 +61,14 @@ def test_each_scenario_is_a_test_and_a_failure_lists_its_checks(tmp_path: Path) 
     assert "[ok] every user with an email has an Ansira UUID" in out
     assert "[FAIL] a huge audience: audience ansira_enrichment_source size: expected >= 99, actual 0" in out
     assert "typo.jsonnet: invalid scenario" in out and "checkz: unknown key" in out
+    assert "scenarios/noimport.jsonnet::noimport FAILED" in out  # a bad scenario is its message, no traceback
+    assert ("noimport.jsonnet:2:11: import 'lib/variant.libsonnet': no such file" in out
+            and "did you mean 'lib/variants.libsonnet'?" in out)
+    assert "Traceback" not in out and "UnicodeDecodeError" not in out
     # the fixtures give working mocks, reset for each test, and a fresh stack per test (FIXTURE_TESTS)
     for name in ("test_first_uses_the_mocks", "test_second_sees_reset_mocks", "test_third_gets_a_fresh_stack"):
         assert f"test_fixtures.py::{name} PASSED" in out
-    assert "2 failed, 4 passed" in out
+    assert "3 failed, 4 passed" in out
 
 
 def test_pytest_scenarios_in_the_repo_runs_them_through_the_entry_point() -> None:

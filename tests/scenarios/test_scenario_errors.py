@@ -67,7 +67,7 @@ def test_broken_scenarios_fail_at_load(scenario_file: Write, body: str, needles:
 
 def test_cli_run_refuses_a_bad_filterql_check_before_running_anything(scenario_file: Write,
                                                                       capsys: pytest.CaptureFixture[str]) -> None:
-    good = scenario_file("a.base { name: 'good' }", name="good")
+    good = scenario_file("a.base { name: 'good', checks: [a.checks.all_enriched] }", name="good")
     bad = scenario_file("a.base { name: 'bad', checks: [{ kind: 'profiles', expect: 'EXISTS email,' }] }", name="bad")
     assert main(["run", str(good), str(bad)]) == 2
     captured = capsys.readouterr()
