@@ -218,22 +218,96 @@ def test_job_replace_actions_and_reports(api: Api, parts: dict[str, str]) -> Non
     report = {"status": "sleeping", "message": "Retry-After 2s", "counters": {"sent": 3, "omitted": 1},
               "logs": [{"level": "warn", "message": "HTTP 429", "code": "retry_after", "context": {"omitted": 1}}]}
     assert api.ok("POST", f"/__admin/jobs/{job['id']}/report", json=report, auth=False)["status"] == "sleeping"
-    api.ok("POST", f"/v2/job/{job['id']}/pause")
+    assert api.ok("POST", f"/v2/job/{job['id']}/pause")["status"] == "pausing"
     api.ok("POST", f"/__admin/jobs/{job['id']}/report", json={"status": "running", "counters": {"sent": 5}},
            auth=False)
     fetched = api.ok("GET", f"/v2/job/{job['id']}")
-    assert fetched["status"] == "paused" and fetched["counters"] == {"sent": 5, "omitted": 1}  # pause wins
+    assert fetched["status"] == "pausing" and fetched["counters"] == {"sent": 5, "omitted": 1}  # pause wins
     logs = api.ok("GET", f"/v2/job/{job['id']}/logs")
-    warn = next(e for e in logs["logs"] if e["level"] == "warn")
+    assert isinstance(logs, list) and [e["timestamp"] for e in logs] == sorted(e["timestamp"] for e in logs)
+    warn = next(e for e in logs if e["level"] == "warn")
     assert set(warn) == {"job_id", "level", "message", "code", "timestamp", "context"}
-    assert warn["context"] == {"added": 0, "omitted": 1, "removed": 0} and logs["counters"]["sent"] == 5
+    assert warn["context"] == {"added": 0, "omitted": 1, "removed": 0}
     assert api.ok("POST", f"/v2/job/{job['id']}/resume")["status"] == "running"
-    assert api.ok("POST", f"/v2/job/{job['id']}/kill")["status"] == "failed"
-    assert "only a paused or failed" in api.fail("POST", f"/v2/job/{job['id']}/resume", 400)
+    assert api.ok("POST", f"/v2/job/{job['id']}/kill")["status"] == "pausing"
+    assert "was killed" in api.fail("POST", f"/v2/job/{job['id']}/resume", 400)
     api.ok("DELETE", f"/v2/job/{job['id']}", status=204)
     assert api.ok("GET", f"/v2/job/{job['id']}")["status"] == "deleted"
     assert "deleted" in api.fail("POST", f"/v2/job/{job['id']}/pause", 400)
-    api.fail("POST", f"/v2/job/{job['id']}/bounce", 404)
+    assert "unknown job action" in api.fail("POST", f"/v2/job/{job['id']}/explode", 404)
+
+
+def feed_seq(api: Api) -> int:
+    return int(api.feed()["last_seq"])
+
+
+def ack(api: Api, job_id: str, seq: int | None = None) -> dict[str, Any]:
+    """What the runner sends once no request of the job is in flight or can start."""
+    return api.ok("POST", f"/__admin/jobs/{job_id}/report", auth=False,
+                  json={"ack_seq": feed_seq(api) if seq is None else seq})
+
+
+# (actions with "ack" = the runner acknowledges, expected status after each, expected feed actions)
+LIFECYCLE = [
+    ("pause-acked", ["pause", "ack"], ["pausing", "paused"], ["paused"]),
+    ("pause-resume", ["pause", "resume"], ["pausing", "running"], ["paused", "resumed"]),
+    ("pause-ack-resume", ["pause", "ack", "resume"], ["pausing", "paused", "running"], ["paused", "resumed"]),
+    ("kill-acked", ["kill", "ack"], ["pausing", "failed"], ["killed"]),
+    ("pause-then-kill", ["pause", "kill", "ack"], ["pausing", "pausing", "failed"], ["paused", "killed"]),
+    ("bounce-running", ["bounce"], ["running"], ["bounced"]),
+    ("bounce-paused", ["pause", "ack", "bounce"], ["pausing", "paused", "running"], ["paused", "bounced"]),
+    ("fault-then-bounce", ["fault-3", "bounce"], ["fault-3", "running"], ["bounced"]),
+    ("failed-then-resume", ["failed", "resume"], ["failed", "running"], ["resumed"]),
+    ("delete", ["delete"], ["deleted"], ["deleted"]),
+]
+
+
+@pytest.mark.parametrize(("steps", "statuses", "feed"), [c[1:] for c in LIFECYCLE], ids=[c[0] for c in LIFECYCLE])
+def test_job_lifecycle_table(api: Api, parts: dict[str, str], steps: list[str], statuses: list[str],
+                             feed: list[str]) -> None:
+    job = api.ok("POST", "/v2/job/webhook_enrichment", json=job_body(parts))
+    start = feed_seq(api)
+    for step, status in zip(steps, statuses, strict=True):
+        if step == "ack":
+            ack(api, job["id"])
+        elif step == "delete":
+            api.ok("DELETE", f"/v2/job/{job['id']}", status=204)
+        elif step in ("failed", "fault-3"):  # the runner's own report
+            api.ok("POST", f"/__admin/jobs/{job['id']}/report", json={"status": step}, auth=False)
+        else:
+            api.ok("POST", f"/v2/job/{job['id']}/{step}")
+        assert api.ok("GET", f"/v2/job/{job['id']}")["status"] == status, step
+        assert [j["status"] for j in api.ok("GET", "/v2/job")] == [status]
+        assert api.ok("GET", f"/v2/job/webhook_enrichment/{job['id']}")["status"] == status
+    assert [e["action"] for e in api.feed(start)["events"] if e["kind"] == "job"] == feed
+
+
+def test_a_stale_ack_does_not_finish_a_later_pause(api: Api, parts: dict[str, str]) -> None:
+    """The runner acknowledges by feed seq: an ack sent before it applied the pause leaves the job pausing."""
+    job = api.ok("POST", "/v2/job/webhook_enrichment", json=job_body(parts))
+    before = feed_seq(api)
+    api.ok("POST", f"/v2/job/{job['id']}/pause")
+    assert ack(api, job["id"], before)["status"] == "pausing"
+    assert ack(api, job["id"])["status"] == "paused"
+    assert api.ok("GET", f"/v2/job/{job['id']}/logs")[-1]["message"] == "workers stopped: job paused"
+    assert "'ack_seq' must be" in api.fail("POST", f"/__admin/jobs/{job['id']}/report", 400, auth=False,
+                                           json={"ack_seq": "1"})
+
+
+def test_actions_are_final_at_once_where_no_worker_runs(parts: dict[str, str], api: Api) -> None:
+    """Triggers jobs are never run here, and IMMEDIATE_JOB_ACTIONS opts out of acknowledgements (no runner)."""
+    triggers = api.ok("POST", "/v2/job/webhook_triggers", json={**job_body(parts), "config": {
+        "segment_ids": [parts["segment"]], "webhook_url": "https://hooks.example/x"}})
+    assert api.ok("POST", f"/v2/job/{triggers['id']}/pause")["status"] == "paused"
+    assert api.ok("POST", f"/v2/job/{triggers['id']}/kill")["status"] == "failed"
+    api.app.extensions["mock_lytics"].jobs.immediate_actions = True
+    job = api.ok("POST", "/v2/job/webhook_enrichment", json=job_body(parts))
+    assert api.ok("POST", f"/v2/job/{job['id']}/pause")["status"] == "paused"
+
+
+def test_job_read_under_another_workflow_is_404(api: Api, parts: dict[str, str]) -> None:
+    job = api.ok("POST", "/v2/job/webhook_enrichment", json=job_body(parts))
+    assert "not webhook_triggers" in api.fail("GET", f"/v2/job/webhook_triggers/{job['id']}", 404)
 
 
 REPORT_ERRORS = [
