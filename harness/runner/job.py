@@ -136,7 +136,23 @@ class EnrichmentJob:
                          for i in range(self.spec.worker_count)]
 
     # -- lifecycle ------------------------------------------------------------------------------------------
+    def simulator_choices(self) -> dict[str, Any]:
+        """Timings and caps Lytics does not publish: shown in the job's logs and the runner summary so that
+        nobody reads simulator timing as Lytics timing (docs/fidelity.md, rows R4-R6, J16, C9)."""
+        o = self.options
+        return {"job_backoff_s": [o.job_backoff_s * 2 ** i for i in range(o.job_errors_before_failed - 1)],
+                "job_errors_before_failed": o.job_errors_before_failed,
+                "max_attempts_per_user": o.max_attempts_per_user,
+                "retry_backoff": f"full jitter, base {o.backoff_base_s:g}s doubling, cap {o.backoff_cap_s:g}s",
+                "audience_events": self.spec.audience_events or "enters and exits"}
+
     def start(self, *, backfill: bool) -> None:
+        c = self.simulator_choices()
+        self._log("info", "simulator choices, no upstream source (runner options): job error backoff "
+                  f"{', '.join(f'{s:g}' for s in c['job_backoff_s'])} s, failed after {c['job_errors_before_failed']} "
+                  f"job errors, {c['max_attempts_per_user']} attempts per user, retry delay {c['retry_backoff']}; "
+                  f"audience events acted on: {c['audience_events']} (enters_only by default: an inference)",
+                  "simulator_choices", quiet=True)
         self.writeback.start()
         for w in self._workers:
             w.start()

@@ -225,6 +225,7 @@ class Runner:
             del self.errors[:-200]
 
     def summary(self) -> dict[str, Any]:
-        return {job_id: {"status": job.status, "message": job.message, **self.outcomes[job_id].summary()}
+        return {job_id: {"status": job.status, "message": job.message, **self.outcomes[job_id].summary(),
+                         "simulator_choices": job.simulator_choices()}
                 for job_id, job in self.jobs.items()}
 

@@ -24,25 +24,56 @@ def create_template(api: Api, source: str = ANSIRA_TEMPLATE, ttype: str = "jsonn
 # ------------------------------------------------------------------------------------------- templates
 
 
+@pytest.fixture
+def loose(clock: Any) -> Api:
+    """Mock Lytics with PERMISSIVE_TEMPLATE_API: what the OpenAPI lists but the live API refuses."""
+    from lytics_helpers import API_KEY
+
+    from mock_lytics import create_app
+
+    return Api(create_app({"API_KEY": API_KEY, "CLOCK": clock, "PERMISSIVE_TEMPLATE_API": True}))
+
+
+def render(api: Api, tid: str, body: dict[str, Any]) -> Any:
+    return api.ok("POST", f"/v2/template/{tid}/test", json=body, query_string={"desired_format": "json"})
+
+
 def test_template_lifecycle(api: Api) -> None:
     tpl = create_template(api)
     assert re.fullmatch(r"[0-9a-f]{32}", tpl["id"])
     assert (tpl["name"], tpl["type"], tpl["description"]) == ("ansira_temp", "jsonnet", "d")
-    assert api.ok("GET", f"/v2/template/{tpl['id']}/definition") == ANSIRA_TEMPLATE
     assert [t["id"] for t in api.ok("GET", "/v2/template")] == [tpl["id"]]
-    rendered = api.ok("POST", f"/v2/template/{tpl['id']}/test",
-                      json={"entity": {"email": "a@b.com"}, "job_config": {"key_name": "K1"}})
+    rendered = render(api, tpl["id"], {"entity": {"email": "a@b.com"}, "job_config": {"key_name": "K1"}})
     assert isinstance(rendered, str)
     assert re.sub(r"\s", "", rendered) == '{"email":"a@b.com","sourceCode":{"keyName":"K1"}}'
 
     new_source = 'local event = (import "lytemplates.libsonnet"); {"e": event.get("email")}'
-    for method in ("PUT", "POST"):
-        api.ok(method, f"/v2/template/{tpl['id']}", data=new_source, content_type="text/plain",
-               query_string={"description": method})
-    assert api.ok("GET", f"/v2/template/{tpl['id']}")["description"] == "POST"
-    assert api.ok("GET", f"/v2/template/{tpl['id']}/definition") == new_source
+    api.ok("PUT", f"/v2/template/{tpl['id']}", data=new_source, content_type="text/plain",
+           query_string={"description": "PUT"})
+    assert api.ok("GET", f"/v2/template/{tpl['id']}")["description"] == "PUT"
+    assert re.sub(r"\s", "", render(api, tpl["id"], {"entity": {"email": "a@b.com"}})) == '{"e":"a@b.com"}'
     api.ok("DELETE", f"/v2/template/{tpl['id']}", status=204)
     api.fail("GET", f"/v2/template/{tpl['id']}", 404)
+
+
+def test_template_api_is_as_strict_as_the_live_one(api: Api, loose: Api) -> None:
+    """Live: POST update is a 405 with Lytics' Allow list, the source cannot be read back, /test needs
+    desired_format (500). PERMISSIVE_TEMPLATE_API accepts all three as the OpenAPI lists them."""
+    tpl = create_template(api)
+    resp = api.call("POST", f"/v2/template/{tpl['id']}", data="{}", content_type="text/plain")
+    assert resp.status_code == 405 and set(resp.headers["Allow"].split(", ")) == {"GET", "OPTIONS", "DELETE",
+                                                                                   "PUT", "HEAD"}
+    assert "PUT" in resp.get_json()["message"]
+    assert "does not return a template's source" in api.fail("GET", f"/v2/template/{tpl['id']}/definition", 404)
+    assert "desired_format is required" in api.fail("POST", f"/v2/template/{tpl['id']}/test", 500, json={})
+    assert "desired_format is required" in api.fail("POST", "/v2/template/test", 500,
+                                                    json={"template": ANSIRA_TEMPLATE})
+    assert api.ok("POST", f"/v2/template/{tpl['id']}/test", json={"desired_format": "json"})
+    tpl = create_template(loose)
+    loose.ok("POST", f"/v2/template/{tpl['id']}", data="{}", content_type="text/plain",
+             query_string={"description": "POST"})
+    assert loose.ok("GET", f"/v2/template/{tpl['id']}/definition") == "{}"
+    assert loose.ok("POST", f"/v2/template/{tpl['id']}/test", json={"entity": {}}) == "{ }\n"
 
 
 def test_jsonnet_compile_error_names_line_and_column(api: Api) -> None:
@@ -51,7 +82,7 @@ def test_jsonnet_compile_error_names_line_and_column(api: Api) -> None:
     assert api.ok("GET", "/v2/template") == []
     tpl = create_template(api)
     assert "line 1, col" in api.fail("PUT", f"/v2/template/{tpl['id']}", 400, data="{ a: }", content_type="text/plain")
-    assert api.ok("GET", f"/v2/template/{tpl['id']}/definition") == ANSIRA_TEMPLATE  # unchanged
+    assert api.app.extensions["mock_lytics"].catalog.templates[tpl["id"]].source == ANSIRA_TEMPLATE  # unchanged
 
 
 def test_template_import_outside_the_library_is_refused(api: Api) -> None:
@@ -62,21 +93,21 @@ def test_template_import_outside_the_library_is_refused(api: Api) -> None:
 
 def test_runtime_error_still_answers_200(api: Api) -> None:
     tpl = create_template(api, 'local event = (import "lytemplates.libsonnet"); {a: error "no email"}')
-    rendered = api.ok("POST", f"/v2/template/{tpl['id']}/test", json={"entity": {}})
+    rendered = render(api, tpl["id"], {"entity": {}})
     assert rendered.startswith("evaluating snippet: RUNTIME ERROR") and "no email" in rendered
 
 
 def test_adhoc_test_and_sample_entity(api: Api) -> None:
     ansira_schema(api)
-    rendered = api.ok("POST", "/v2/template/test", json={"template": ANSIRA_TEMPLATE})
+    rendered = api.ok("POST", "/v2/template/test", json={"template": ANSIRA_TEMPLATE, "desired_format": "json"})
     assert '"test@lytics.com"' in rendered  # generated from the schema when no entity is given
-    assert "needs 'template'" in api.fail("POST", "/v2/template/test", 400, json={"entity": {}})
+    assert "needs 'template'" in api.fail("POST", "/v2/template/test", 400, json={"entity": {}, "desired_format": "j"})
 
 
 def test_non_jsonnet_templates_are_stored_but_not_run(api: Api) -> None:
     tpl = create_template(api, "{{email}}", "handlebars")
-    assert api.ok("GET", f"/v2/template/{tpl['id']}/definition") == "{{email}}"
-    assert "only jsonnet" in api.fail("POST", f"/v2/template/{tpl['id']}/test", 501, json={})
+    assert api.app.extensions["mock_lytics"].catalog.templates[tpl["id"]].source == "{{email}}"
+    assert "only jsonnet" in api.fail("POST", f"/v2/template/{tpl['id']}/test", 501, json={"desired_format": "j"})
 
 
 TEMPLATE_META = [
