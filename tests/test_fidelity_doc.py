@@ -12,7 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 DOC = (ROOT / "docs" / "fidelity.md").read_text(encoding="utf-8")
 TEST_REF = re.compile(r"`(tests/[\w/]+\.py)::(\w+)`")
-VERDICTS = ("same", "deliberate", "not simulated", "choice", "to close")
+VERDICTS = ("same", "deliberate", "not simulated", "choice")
 
 
 def rows() -> list[list[str]]:
