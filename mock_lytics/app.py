@@ -26,6 +26,8 @@ DEFAULTS: dict[str, Any] = {
     "MAX_BODY_BYTES": 10 * 1024 * 1024,
     "MAX_EVENT_BYTES": 1024 * 1024,
     "CLOCK": time.time,
+    "IMMEDIATE_JOB_ACTIONS": False,
+    "PERMISSIVE_TEMPLATE_API": False,
 }
 # Routes that need no key: liveness and the API description.
 OPEN_ENDPOINTS = frozenset({"admin.health", "meta.openapi"})
@@ -34,7 +36,9 @@ KEYED_PREFIXES = ("/api/", "/v2/", "/collect/", "/__admin")
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build a fresh mock with its own state. Config keys: API_KEY, ADMIN_KEY, FEED_CAPACITY, MAX_BODY_BYTES,
-    MAX_EVENT_BYTES, CLOCK (a callable returning epoch seconds; tests inject a fake clock)."""
+    MAX_EVENT_BYTES, CLOCK (a callable returning epoch seconds; tests inject a fake clock), and two opt-in
+    permissive modes that are off by default so the mock is as strict as Lytics: IMMEDIATE_JOB_ACTIONS (pause and
+    kill final at once, for use without a runner) and PERMISSIVE_TEMPLATE_API (what only the OpenAPI lists)."""
     app = Flask("mock_lytics")
     app.config.from_mapping(DEFAULTS)
     app.config.from_prefixed_env("MOCK_LYTICS")
@@ -47,6 +51,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     clock = app.config["CLOCK"]
     app.extensions[EXTENSION] = Backend(clock=clock, feed_capacity=int(app.config["FEED_CAPACITY"]))
+    app.extensions[EXTENSION].jobs.immediate_actions = bool(app.config["IMMEDIATE_JOB_ACTIONS"])
     app.extensions[FAULTS_EXTENSION] = Faults(clock)
 
     @app.before_request

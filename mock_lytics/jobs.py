@@ -2,7 +2,9 @@
 
 The mock does not run jobs; the runner (a separate process) learns of them from the feed, reads
 `/__admin/jobs/{id}/runtime`, and reports status, counters and logs back. A user pause, kill or delete always
-wins over what the runner reports.
+wins over what the runner reports. Pause and kill of a job the runner works on are acknowledged: the job shows
+`pausing` until the runner reports (`ack_seq`) that no request of the job is in flight or can start, then
+`paused` / `failed` — so once a user reads `paused`, no further webhook call happens.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from mock_lytics.errors import BadRequest, NotFound
 from mock_lytics.timeutil import iso
 
 WORKFLOWS = ("webhook_enrichment", "webhook_triggers")
-STATUSES = ("running", "sleeping", "paused", "failed", "completed", "deleted")
+STATUSES = ("running", "sleeping", "pausing", "paused", "failed", "completed", "deleted", "fault-N")
 REPORTABLE = re.compile(r"^(running|sleeping|failed|completed|fault-\d+)$")
 LOG_CAPACITY = 1000
 _COMMON_KEYS = ("segment_ids", "template_id", "webhook_url", "http_method", "user_fields", "withbackfill",
@@ -58,6 +60,7 @@ class Job:
     updated: float
     message: str | None = None
     user_state: str | None = None  # "paused" | "killed" | "deleted": beats runner reports
+    pending: tuple[str, int] | None = None  # (status once acknowledged, feed seq the runner must acknowledge)
     counters: dict[str, float] = field(default_factory=dict)
     logs: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=LOG_CAPACITY))
 
@@ -173,8 +176,10 @@ def _int(config: Mapping[str, Any], key: str, default: int, lo: int, hi: int) ->
 class Jobs:
     """Job records by id; deleted jobs stay listed with status "deleted"."""
 
-    def __init__(self, clock: Callable[[], float]) -> None:
+    def __init__(self, clock: Callable[[], float], *, immediate_actions: bool = False) -> None:
         self._clock = clock
+        # True: pause/kill are final at once, as if no runner worked on the job (config IMMEDIATE_JOB_ACTIONS)
+        self.immediate_actions = immediate_actions
         self.reset()
 
     def reset(self) -> None:
@@ -200,31 +205,64 @@ class Jobs:
         job.updated = self._clock()
         self.log(job, "info", "job updated", "updated")
 
-    def act(self, job: Job, action: str) -> str:
-        """Apply pause|resume|kill|delete; returns the feed action name."""
+    def needs_ack(self, job: Job) -> bool:
+        """Only enrichment jobs have workers (the runner); triggers jobs are stored, never run."""
+        return not self.immediate_actions and job.workflow == "webhook_enrichment"
+
+    def act(self, job: Job, action: str, *, acked: bool = True) -> str:
+        """Apply pause|resume|bounce|kill|delete; returns the feed action name.
+
+        With acked=False (a job the runner works on) pause and kill only reach `pausing`; await_ack() then holds
+        the final status until the runner's report acknowledges the action's feed event.
+        """
         self._alive(job, action)
         if action == "pause":
-            job.status, job.user_state = "paused", "paused"
-        elif action == "resume":
-            if job.user_state == "killed" or job.status not in ("paused", "failed", "sleeping", "running"):
-                raise BadRequest(f"job {job.id} is {job.status}; only a paused or failed job can be resumed")
-            job.status, job.user_state, job.message = "running", None, None
+            if job.status != "paused":
+                job.status = "paused" if acked else "pausing"
+            job.user_state = "paused"
+        elif action in ("resume", "bounce"):
+            if job.user_state == "killed":
+                raise BadRequest(f"job {job.id} was killed; it cannot be {action}d (create a new job)")
+            job.status, job.user_state, job.message, job.pending = "running", None, None, None
         elif action == "kill":
-            job.status, job.user_state, job.message = "failed", "killed", "killed by user"
+            job.user_state = "killed"
+            if acked:
+                job.status, job.message = "failed", "killed by user"
+            else:
+                job.status, job.message = "pausing", "kill requested: waiting for the workers to stop"
         elif action == "delete":
-            job.status, job.user_state = "deleted", "deleted"
+            job.status, job.user_state, job.pending = "deleted", "deleted", None
         job.updated = self._clock()
-        past = {"pause": "paused", "resume": "resumed", "kill": "killed", "delete": "deleted"}[action]
+        past = {"pause": "paused", "resume": "resumed", "bounce": "bounced", "kill": "killed",
+                "delete": "deleted"}[action]
         self.log(job, "info", f"job {past} by user", past)
         return past
+
+    def await_ack(self, job: Job, action: str, seq: int) -> None:
+        """Hold a pausing job until the runner acknowledges feed event `seq` (its report's ack_seq)."""
+        if job.status == "pausing":
+            job.pending = ("failed" if action == "killed" else "paused", seq)
+
+    def _acknowledge(self, job: Job, ack_seq: int) -> None:
+        if job.pending is None or ack_seq < job.pending[1]:
+            return
+        final, job.pending = job.pending[0], None
+        job.status = final
+        if final == "failed":
+            job.message = "killed by user"
+        self.log(job, "info", f"workers stopped: job {'killed' if final == 'failed' else 'paused'}", final)
 
     def report(self, job: Job, body: Any) -> None:
         """Runner report: status (unless the user paused/killed/deleted), absolute counters, appended logs."""
         if not isinstance(body, Mapping):
             raise BadRequest("report body must be a JSON object")
-        unknown = sorted(set(body) - {"status", "message", "counters", "logs"})
+        unknown = sorted(set(body) - {"status", "message", "counters", "logs", "ack_seq"})
         if unknown:
-            raise BadRequest(f"unknown report attribute(s) {unknown}; expected status, message, counters, logs")
+            raise BadRequest(f"unknown report attribute(s) {unknown}; expected status, message, counters, logs, "
+                             "ack_seq")
+        ack_seq = body.get("ack_seq")
+        if ack_seq is not None and (isinstance(ack_seq, bool) or not isinstance(ack_seq, int)):
+            raise BadRequest(f"report 'ack_seq' must be the feed seq of the last job event applied, got {ack_seq!r}")
         status = body.get("status")
         if status is not None and (not isinstance(status, str) or not REPORTABLE.match(status)):
             raise BadRequest(f"report 'status' must be running, sleeping, failed, completed or fault-N, got {status!r}")
@@ -243,6 +281,8 @@ class Jobs:
             job.status = status
             job.message = message
         job.counters.update(counters)
+        if ack_seq is not None:
+            self._acknowledge(job, ack_seq)
         for entry in logs:
             context = entry.get("context") if isinstance(entry.get("context"), Mapping) else {}
             self.log(job, str(entry.get("level") or "info"), str(entry.get("message") or ""), entry.get("code"),

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from mock_lytics import filterql
 from mock_lytics.catalog import HEADER_PARAM, OAUTH2, check_template_meta
-from mock_lytics.errors import BadRequest, Conflict
+from mock_lytics.errors import BadRequest, Conflict, NotFound
 from mock_lytics.jobs import Refs, validate_job
 from mock_lytics.segments import Segment, check_slug, parse_ql, slugify, tags_of
 
@@ -279,6 +279,13 @@ class CatalogOps:
         return self.jobs.get(jid).to_api()
 
     @locked
+    def get_job_in(self: Backend, workflow: str, jid: str) -> dict[str, Any]:
+        job = self.jobs.get(jid)
+        if job.workflow != workflow:
+            raise NotFound(f"job {jid} is a {job.workflow} job, not {workflow}")
+        return job.to_api()
+
+    @locked
     def replace_job(self: Backend, workflow: str, jid: str, body: Any) -> dict[str, Any]:
         job = self.jobs.get(jid)
         if job.workflow != workflow:
@@ -291,16 +298,17 @@ class CatalogOps:
     @locked
     def job_action(self: Backend, jid: str, action: str) -> dict[str, Any]:
         job = self.jobs.get(jid)
-        past = self.jobs.act(job, action)
-        self.feed.append("job", job_id=job.id, action=past)
+        past = self.jobs.act(job, action, acked=not self.jobs.needs_ack(job))
+        event = self.feed.append("job", job_id=job.id, action=past)
+        self.jobs.await_ack(job, past, int(event["seq"]))
         return job.to_api()
 
     @locked
-    def job_logs(self: Backend, jid: str, limit: int) -> dict[str, Any]:
+    def job_logs(self: Backend, jid: str, limit: int) -> list[dict[str, Any]]:
+        """The newest `limit` entries as Lytics answers them: an array sorted by timestamp (oldest first)."""
         job = self.jobs.get(jid)
         logs = list(job.logs)[-limit:] if limit else []
-        return {"job_id": job.id, "status": job.status, "message": job.message, "counters": dict(job.counters),
-                "logs": logs}
+        return sorted(logs, key=lambda e: str(e.get("timestamp") or ""))
 
     @locked
     def report_job(self: Backend, jid: str, body: Any) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from harness.templates import TemplateEngine, build_entity, default_payload, enc
 from harness.timefmt import rfc3339
 
 log = logging.getLogger("harness.runner.job")
+USER_STATES = frozenset({"paused", "killed", "deleted"})
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,10 @@ class EnrichmentJob:
         # users are ever answered-but-not-landed, the users a crash can cost a second call (docs/reliability.md).
         self._unlanded = threading.Semaphore(options.unlanded_limit(self.spec.worker_count))
         self._paused = threading.Event()
+        # Requests (token fetch + webhook call) in flight; pause() waits for zero so that the acknowledgement
+        # Lytics shows (`paused`) means no further call of this job can happen until resume.
+        self._sending = 0
+        self._send_cond = threading.Condition()
         self._queue = WorkQueue()
         self._lock = threading.Lock()
         self._active: set[str] = set()
@@ -131,7 +136,23 @@ class EnrichmentJob:
                          for i in range(self.spec.worker_count)]
 
     # -- lifecycle ------------------------------------------------------------------------------------------
+    def simulator_choices(self) -> dict[str, Any]:
+        """Timings and caps Lytics does not publish: shown in the job's logs and the runner summary so that
+        nobody reads simulator timing as Lytics timing (docs/fidelity.md, rows R4-R6, J16, C9)."""
+        o = self.options
+        return {"job_backoff_s": [o.job_backoff_s * 2 ** i for i in range(o.job_errors_before_failed - 1)],
+                "job_errors_before_failed": o.job_errors_before_failed,
+                "max_attempts_per_user": o.max_attempts_per_user,
+                "retry_backoff": f"full jitter, base {o.backoff_base_s:g}s doubling, cap {o.backoff_cap_s:g}s",
+                "audience_events": self.spec.audience_events or "enters and exits"}
+
     def start(self, *, backfill: bool) -> None:
+        c = self.simulator_choices()
+        self._log("info", "simulator choices, no upstream source (runner options): job error backoff "
+                  f"{', '.join(f'{s:g}' for s in c['job_backoff_s'])} s, failed after {c['job_errors_before_failed']} "
+                  f"job errors, {c['max_attempts_per_user']} attempts per user, retry delay {c['retry_backoff']}; "
+                  f"audience events acted on: {c['audience_events']} (enters_only by default: an inference)",
+                  "simulator_choices", quiet=True)
         self.writeback.start()
         for w in self._workers:
             w.start()
@@ -141,20 +162,54 @@ class EnrichmentJob:
                 self._backfills.append(t)
                 t.start()
 
-    def pause(self) -> None:
-        self._paused.set()
-        self.status = "paused"
+    def pause(self, timeout: float | None = None) -> bool:
+        """Stop starting requests and wait for those in flight; True once none is (the pause may be acknowledged)."""
+        with self._send_cond:
+            self._paused.set()
+            self.status = "paused"
+        return self.quiesce(timeout)
 
     def resume(self) -> None:
-        self._paused.clear()
-        if self.status == "paused":
-            self.status = "running"
+        with self._send_cond:
+            self._paused.clear()
+            if self.status == "paused":
+                self.status = "running"
+            self._send_cond.notify_all()
+
+    def quiesce(self, timeout: float | None = None) -> bool:
+        """Wait until no request of this job is in flight (bounded by the request timeout unless given)."""
+        bound = self.options.request_timeout_s + 5.0 if timeout is None else timeout
+        with self._send_cond:
+            return self._send_cond.wait_for(lambda: self._sending == 0, timeout=bound)
+
+    def _begin_send(self) -> bool:
+        """Block while paused; False once the job stopped. Every outbound call sits between this and _end_send."""
+        with self._send_cond:
+            while self._paused.is_set() and not self._stop.is_set():
+                self._send_cond.wait(0.25)
+            if self._stop.is_set():
+                return False
+            self._sending += 1
+            return True
+
+    def _end_send(self) -> None:
+        with self._send_cond:
+            self._sending -= 1
+            self._send_cond.notify_all()
+
+    def _request(self, url: str, params: dict[str, str], headers: dict[str, str], body: bytes) -> requests.Response:
+        try:
+            return self.session.request(self.spec.http_method, url, params=params, headers=headers, data=body)
+        finally:
+            self._end_send()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop taking work, let in-flight requests finish, flush the write-back; queued users stay pending."""
         self._queue.close()
         deadline = time.monotonic() + timeout
         self._stop.set()
+        with self._send_cond:
+            self._send_cond.notify_all()
         self.gate.close()
         for w in self._workers:
             w.join(max(0.0, deadline - time.monotonic()))
@@ -289,12 +344,16 @@ class EnrichmentJob:
                     outcome.reason = "max-calls cap reached"
                     return False
                 self._calls += 1
+            if not self._begin_send():  # paused: wait here, holding the user; stopped: the user stays pending
+                outcome.reason = "job stopped"
+                return False
             outcome.attempts += 1
             token = None
             if self.tokens is not None:
                 try:
                     token = self.tokens.get()
                 except RemoteError as exc:
+                    self._end_send()
                     self.outcomes.count("token_errors")
                     outcome.reason = f"token: {REDACTOR(exc)}"
                     self._failure(str(outcome.reason))
@@ -305,7 +364,7 @@ class EnrichmentJob:
             headers.setdefault("Content-Type", "application/json")
             self.outcomes.count("sent")
             try:
-                resp = self.session.request(self.spec.http_method, url, params=params, headers=headers, data=body)
+                resp = self._request(url, params, headers, body)
             except requests.RequestException as exc:
                 self.outcomes.count("transport_errors")
                 outcome.unanswered += 1
@@ -362,7 +421,7 @@ class EnrichmentJob:
         with self._lock:
             self._consecutive_failures = 0
             self._job_errors = 0  # "if the error persists": a success ends the streak of job errors
-            if self.status == "sleeping":
+            if self.status == "sleeping" or self.status.startswith("fault-"):
                 self.status = "running"
 
     def _failure(self, why: str) -> None:
@@ -380,7 +439,7 @@ class EnrichmentJob:
             self._log("error", f"job failed: {self.message}", "job_failed")
             return
         delay = self.options.job_backoff_s * (2 ** (errors - 1))
-        self.status = "sleeping"
+        self.status = f"fault-{errors}"  # Lytics' status for a job in error backoff (N = the error count)
         self.message = f"job error ({why}); backing off {delay:.1f}s"
         self._log("error", self.message, "job_error")
         self.outcomes.count("job_errors")
@@ -416,7 +475,9 @@ class EnrichmentJob:
         counters = dict(self.outcomes.counters)
         counters["token_fetches"] = self.tokens.fetches if self.tokens else 0
         counters["queued"] = len(self._queue)
-        return {"status": self.status, "message": self.message, "counters": counters, "logs": logs[-500:]}
+        # paused/killed/deleted belong to the user (Lytics shows them); the runner reports only its own states
+        status = None if self.status in USER_STATES else self.status
+        return {"status": status, "message": self.message, "counters": counters, "logs": logs[-500:]}
 
     def pending_items(self) -> list[WorkItem]:
         return self._queue.drain()

@@ -24,7 +24,7 @@ from harness.timefmt import rfc3339
 log = logging.getLogger("harness.runner")
 
 WORKFLOW = "webhook_enrichment"
-_INACTIVE = {"paused", "failed", "deleted", "completed", "killed"}
+_INACTIVE = {"paused", "pausing", "failed", "deleted", "completed", "killed"}
 
 
 class Runner:
@@ -45,6 +45,7 @@ class Runner:
         self._started = threading.Event()
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
+        self._acks: dict[str, int] = {}  # job id -> feed seq of the last pause/kill acknowledged (resent each report)
 
     # -- lifecycle ------------------------------------------------------------------------------------------
     def start(self) -> Runner:
@@ -112,6 +113,8 @@ class Runner:
         for job in self.lytics.list_jobs():
             if job.get("workflow") == WORKFLOW and job.get("status") not in _INACTIVE:
                 self._start_job(job["id"], recovering=True)
+            elif job.get("status") == "pausing":  # paused or killed while no runner was there: nothing is sending
+                self._acknowledge(job["id"], last_seq)
 
     def _dispatch(self, ev: dict[str, Any]) -> None:
         kind = ev.get("kind")
@@ -133,21 +136,39 @@ class Runner:
             event_ts=float(ev.get("ts") or time.time()))
 
     def _job_event(self, ev: dict[str, Any]) -> None:
-        job_id, action = ev.get("job_id"), ev.get("action")
-        job = self.jobs.get(str(job_id))
+        job_id, action = str(ev.get("job_id")), ev.get("action")
+        job = self.jobs.get(job_id)
         if action == "created" and job is None:
-            self._start_job(str(job_id), recovering=False)
-        elif action == "paused" and job:
-            job.pause()
+            self._start_job(job_id, recovering=False)
+        elif action == "paused":
+            if job is None or job.pause():
+                self._acknowledge(job_id, int(ev["seq"]))
+            else:
+                self._error(f"job {job_id[:8]}: a request outlived the pause bound; pause not acknowledged yet")
         elif action == "resumed" and job:
             job.resume()
-        elif action in ("deleted", "killed") and job:
+        elif action in ("resumed", "bounced") and job is None:  # paused/failed before this runner started
+            self._start_job(job_id, recovering=True)
+        elif action in ("deleted", "killed"):
+            if job:
+                job.stop()
+                job.status = "deleted" if action == "deleted" else "killed"
+            if action == "killed" and (job is None or job.quiesce()):
+                self._acknowledge(job_id, int(ev["seq"]))
+        elif action in ("updated", "bounced") and job:  # bounce = restart: fresh workers, audiences re-read
             job.stop()
-            job.status = "deleted" if action == "deleted" else "killed"
-        elif action == "updated" and job:
-            job.stop()
-            del self.jobs[str(job_id)]
-            self._start_job(str(job_id), recovering=True)
+            del self.jobs[job_id]
+            self._start_job(job_id, recovering=True)
+
+    def _acknowledge(self, job_id: str, seq: int) -> None:
+        """Tell Lytics that no request of the job is in flight or can start: `pausing` becomes paused/failed."""
+        with self._lock:
+            self._acks[job_id] = max(seq, self._acks.get(job_id, 0))
+        job = self.jobs.get(job_id)
+        try:
+            self.lytics.report(job_id, {**(job.take_report() if job else {}), "ack_seq": seq})
+        except RemoteError as exc:  # the next periodic report carries the ack again
+            log.info("job %s: acknowledgement not delivered yet: %s", job_id[:8], REDACTOR(exc))
 
     def _start_job(self, job_id: str, *, recovering: bool) -> None:
         try:
@@ -168,7 +189,7 @@ class Runner:
                 pass
             return
         self.jobs[job_id] = job
-        if rt["job"].get("status") == "paused":
+        if rt["job"].get("status") in ("paused", "pausing"):
             job.pause()
         job.start(backfill=job.spec.withbackfill or recovering)
         log.info("job %s (%s) started%s", job_id[:8], job.spec.name, " (recovering)" if recovering else "")
@@ -182,11 +203,20 @@ class Runner:
             self._report_all()
 
     def _report_all(self) -> None:
-        for job_id, job in list(self.jobs.items()):
+        with self._lock:
+            acks = dict(self._acks)
+        for job_id in set(self.jobs) | set(acks):
+            job = self.jobs.get(job_id)
+            report = job.take_report() if job else {}
+            if job_id in acks:
+                report["ack_seq"] = acks[job_id]
             try:
-                self.lytics.report(job_id, job.take_report())
+                self.lytics.report(job_id, report)
             except RemoteError as exc:
                 log.debug("report for job %s failed: %s", job_id[:8], REDACTOR(exc))
+            if job is None:  # a job this runner does not hold: one retry of the ack is enough
+                with self._lock:
+                    self._acks.pop(job_id, None)
 
     def _error(self, msg: str) -> None:
         log.warning(msg)
@@ -195,6 +225,7 @@ class Runner:
             del self.errors[:-200]
 
     def summary(self) -> dict[str, Any]:
-        return {job_id: {"status": job.status, "message": job.message, **self.outcomes[job_id].summary()}
+        return {job_id: {"status": job.status, "message": job.message, **self.outcomes[job_id].summary(),
+                         "simulator_choices": job.simulator_choices()}
                 for job_id, job in self.jobs.items()}
 

@@ -287,10 +287,12 @@ class ScenarioRun:
             for i, job in enumerate(self.sc.lytics.jobs):
                 if job.name in (names or []):
                     self._create_job(i, job)
-        elif action in ("pause_job", "resume_job"):
-            ref = step.pause_job or step.resume_job or ""
+        elif action in ("pause_job", "resume_job", "kill_job", "bounce_job"):
+            ref = step.pause_job or step.resume_job or step.kill_job or step.bounce_job or ""
             job_id = self._resolve("job", ref, where)
-            self._api("POST", f"/v2/job/{job_id}/{action.split('_')[0]}", where)
+            job = self._api("POST", f"/v2/job/{job_id}/{action.split('_')[0]}", where)
+            if isinstance(job, dict) and job.get("status") == "pausing":
+                self._await_ack(job_id, where)
         elif action == "ansira_behaviour":
             resp = self.ansira.patch("/__admin/behaviour", json=step.ansira_behaviour)
             if resp.status_code >= 400:
@@ -334,6 +336,8 @@ class ScenarioRun:
             done = True
             if w.idle and runner is not None:
                 done = runner.caught_up_to(self._last_seq()) and runner.idle()
+            elif w.caught_up and runner is not None:
+                done = runner.caught_up_to(self._last_seq())
             if done and w.audience_empty:
                 done = self._segment_size(w.audience_empty) == 0
             if done and w.job_status:
@@ -348,6 +352,15 @@ class ScenarioRun:
                 raise _Timeout(f"{where}: condition not reached within {w.timeout_s:g}s "
                                f"(idle={w.idle}, audience_empty={w.audience_empty})")
             time.sleep(0.02)
+
+    def _await_ack(self, job_id: str, where: str) -> None:
+        """Pause/kill are done when Lytics says so: `pausing` ends once the runner has no request in flight."""
+        bound = self.stack.runner_options.request_timeout_s + 10.0  # the runner waits out one request at most
+        deadline = time.monotonic() + bound
+        while self._api("GET", f"/v2/job/{job_id}", where).get("status") == "pausing":
+            if time.monotonic() > deadline:
+                raise _Timeout(f"{where}: the job was still pausing after {bound:g}s (no runner acknowledgement)")
+            time.sleep(0.01)
 
     def _job_status(self) -> dict[str, str]:
         runner = self.stack.runner

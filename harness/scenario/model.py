@@ -166,6 +166,7 @@ class WaitUntil(Strict):
     audience_empty: str | None = None
     job_status: dict[str, str] = Field(default_factory=dict, description="job name -> runner status to reach")
     enriched_min: int | None = Field(None, ge=1, description="at least this many users enriched (mid-run events)")
+    caught_up: bool = Field(False, description="the runner has read every feed event so far (even if not idle)")
     timeout_s: float = Field(30.0, gt=0, le=3600)
 
 
@@ -195,6 +196,8 @@ class Step(Strict):
     update_job: UpdateJob | None = None
     pause_job: str | None = None
     resume_job: str | None = None
+    kill_job: str | None = None
+    bounce_job: str | None = None
     ansira_behaviour: dict[str, Any] | None = None
     revoke_tokens: str | None = None
     lytics_faults: dict[str, Any] | None = Field(None, description="POST /__admin/faults on mock Lytics")
@@ -357,7 +360,7 @@ class Scenario(Strict):
         jobs = {j.name for j in self.lytics.jobs}
         refs: list[tuple[str, str]] = []
         for i, st in enumerate(self.steps):
-            for key in ("pause_job", "resume_job"):
+            for key in ("pause_job", "resume_job", "kill_job", "bounce_job"):
                 if getattr(st, key) is not None:
                     refs.append((f"steps[{i}].{key}", getattr(st, key)))
             if st.update_job is not None:

@@ -1,4 +1,4 @@
-"""Webhook jobs: create (started unless run_job=false), replace, pause/resume/kill, delete, logs."""
+"""Webhook jobs: create (started unless run_job=false), replace, pause/resume/bounce/kill, delete, logs."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from mock_lytics.http import backend, bool_arg, envelope, int_arg, json_body, no
 from mock_lytics.jobs import LOG_CAPACITY
 
 bp = Blueprint("jobs", __name__, url_prefix="/v2/job")
-ACTIONS = ("pause", "resume", "kill")
+ACTIONS = ("pause", "resume", "bounce", "kill")
 
 
 @bp.post("")
@@ -29,6 +29,12 @@ def get_job(job_id: str) -> Response:
     return envelope(backend().get_job(job_id))
 
 
+@bp.get("/<workflow>/<job_id>")
+def get_job_in_workflow(workflow: str, job_id: str) -> Response:
+    """The job, read under its workflow as PUT addresses it; 404 when it belongs to another workflow."""
+    return envelope(backend().get_job_in(workflow, job_id))
+
+
 @bp.put("/<workflow>/<job_id>")
 def update_job(workflow: str, job_id: str) -> Response:
     """Full replace of name, description, auth_ids and config (validated like a create)."""
@@ -37,7 +43,7 @@ def update_job(workflow: str, job_id: str) -> Response:
 
 @bp.post("/<job_id>/<action>")
 def job_action(job_id: str, action: str) -> Response:
-    """pause | resume | kill."""
+    """pause (-> pausing until the runner stops, then paused) | resume | bounce (restart) | kill."""
     if action not in ACTIONS:
         raise NotFound(f"unknown job action {action!r}; expected one of {list(ACTIONS)}")
     return envelope(backend().job_action(job_id, action))
@@ -51,5 +57,5 @@ def delete_job(job_id: str) -> Response:
 
 @bp.get("/<job_id>/logs")
 def get_job_logs(job_id: str) -> Response:
-    """Newest `limit` log entries plus the job's status and counters."""
+    """Newest `limit` log entries: an array sorted by timestamp, as Lytics answers (status/counters: GET the job)."""
     return envelope(backend().job_logs(job_id, int_arg("limit", LOG_CAPACITY, 0, LOG_CAPACITY, clamp=True)))

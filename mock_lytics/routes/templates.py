@@ -1,4 +1,9 @@
-"""Webhook templates: raw-body create/update, definition, and the /test renderers (jsonnet only)."""
+"""Webhook templates: raw-body create/update, definition, and the /test renderers (jsonnet only).
+
+Strict by default, as the live API behaves (facts §1.1, SK-T): update is PUT only (POST answers 405), the source
+cannot be read back, and /test needs `desired_format`. Config PERMISSIVE_TEMPLATE_API=True also accepts what only
+the OpenAPI lists (POST update, GET /definition) and renders without `desired_format`.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +13,21 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request
+from werkzeug.exceptions import MethodNotAllowed
 
 from harness.errors import TemplateError, TemplateEvalError
 from mock_lytics.catalog import check_template_meta
-from mock_lytics.errors import BadRequest, NotSimulated
+from mock_lytics.errors import BadRequest, MockApiError, NotFound, NotSimulated
 from mock_lytics.http import backend, envelope, json_body, no_content, received, text_body
 
 bp = Blueprint("templates", __name__, url_prefix="/v2/template")
 ENGINE = "mock_lytics.template_engine"
 _META_KEYS = frozenset({"id", "name", "type", "description", "source"})
+LIVE_ALLOW = ("GET", "OPTIONS", "DELETE", "PUT", "HEAD")  # what the live API answers POST /v2/template/{id} with
+
+
+def _permissive() -> bool:
+    return bool(current_app.config.get("PERMISSIVE_TEMPLATE_API"))
 
 
 def _engine() -> Any:
@@ -65,6 +76,9 @@ def get_template(template_id: str) -> Response:
 @bp.route("/<template_id>", methods=["PUT", "POST"])
 def update_template(template_id: str) -> Response:
     """New source in the raw body and/or metadata in the query string (or a JSON {name,type,description,source})."""
+    if request.method == "POST" and not _permissive():
+        raise MethodNotAllowed(valid_methods=list(LIVE_ALLOW),
+                               description="update a template with PUT: the live API answers POST with 405")
     meta: dict[str, Any] = {k: request.args[k] for k in ("name", "type", "description") if k in request.args}
     source: str | None = text_body() or None
     if request.mimetype == "application/json" and source:
@@ -88,8 +102,12 @@ def delete_template(template_id: str) -> Response:
 
 @bp.get("/<template_id>/definition")
 def get_template_definition(template_id: str) -> Response:
-    """The source as a string in `data`."""
-    return envelope(backend().template_record(template_id)["source"])
+    """The source as a string in `data` (PERMISSIVE_TEMPLATE_API only: live Lytics does not give the source back)."""
+    record = backend().template_record(template_id)
+    if not _permissive():
+        raise NotFound("the live API does not return a template's source (only the OpenAPI lists /definition); "
+                       "keep your own copy, or set PERMISSIVE_TEMPLATE_API on mock Lytics")
+    return envelope(record["source"])
 
 
 @bp.post("/<template_id>/test")
@@ -120,6 +138,9 @@ def _test_body() -> Mapping[str, Any]:
 
 
 def _render(source: str, ttype: str, body: Mapping[str, Any]) -> Response:
+    if not (_permissive() or request.args.get("desired_format") or body.get("desired_format")):
+        raise MockApiError("desired_format is required (e.g. ?desired_format=json); the live API answers "
+                           "a test without it with HTTP 500 and an empty body")
     if ttype != "jsonnet":
         raise NotSimulated(f"only jsonnet templates are simulated; this one is {ttype!r} (it is stored, not run)")
     entity = dict(body.get("entity") or backend().sample_entity())

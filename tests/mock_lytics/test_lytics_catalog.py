@@ -24,25 +24,56 @@ def create_template(api: Api, source: str = ANSIRA_TEMPLATE, ttype: str = "jsonn
 # ------------------------------------------------------------------------------------------- templates
 
 
+@pytest.fixture
+def loose(clock: Any) -> Api:
+    """Mock Lytics with PERMISSIVE_TEMPLATE_API: what the OpenAPI lists but the live API refuses."""
+    from lytics_helpers import API_KEY
+
+    from mock_lytics import create_app
+
+    return Api(create_app({"API_KEY": API_KEY, "CLOCK": clock, "PERMISSIVE_TEMPLATE_API": True}))
+
+
+def render(api: Api, tid: str, body: dict[str, Any]) -> Any:
+    return api.ok("POST", f"/v2/template/{tid}/test", json=body, query_string={"desired_format": "json"})
+
+
 def test_template_lifecycle(api: Api) -> None:
     tpl = create_template(api)
     assert re.fullmatch(r"[0-9a-f]{32}", tpl["id"])
     assert (tpl["name"], tpl["type"], tpl["description"]) == ("ansira_temp", "jsonnet", "d")
-    assert api.ok("GET", f"/v2/template/{tpl['id']}/definition") == ANSIRA_TEMPLATE
     assert [t["id"] for t in api.ok("GET", "/v2/template")] == [tpl["id"]]
-    rendered = api.ok("POST", f"/v2/template/{tpl['id']}/test",
-                      json={"entity": {"email": "a@b.com"}, "job_config": {"key_name": "K1"}})
+    rendered = render(api, tpl["id"], {"entity": {"email": "a@b.com"}, "job_config": {"key_name": "K1"}})
     assert isinstance(rendered, str)
     assert re.sub(r"\s", "", rendered) == '{"email":"a@b.com","sourceCode":{"keyName":"K1"}}'
 
     new_source = 'local event = (import "lytemplates.libsonnet"); {"e": event.get("email")}'
-    for method in ("PUT", "POST"):
-        api.ok(method, f"/v2/template/{tpl['id']}", data=new_source, content_type="text/plain",
-               query_string={"description": method})
-    assert api.ok("GET", f"/v2/template/{tpl['id']}")["description"] == "POST"
-    assert api.ok("GET", f"/v2/template/{tpl['id']}/definition") == new_source
+    api.ok("PUT", f"/v2/template/{tpl['id']}", data=new_source, content_type="text/plain",
+           query_string={"description": "PUT"})
+    assert api.ok("GET", f"/v2/template/{tpl['id']}")["description"] == "PUT"
+    assert re.sub(r"\s", "", render(api, tpl["id"], {"entity": {"email": "a@b.com"}})) == '{"e":"a@b.com"}'
     api.ok("DELETE", f"/v2/template/{tpl['id']}", status=204)
     api.fail("GET", f"/v2/template/{tpl['id']}", 404)
+
+
+def test_template_api_is_as_strict_as_the_live_one(api: Api, loose: Api) -> None:
+    """Live: POST update is a 405 with Lytics' Allow list, the source cannot be read back, /test needs
+    desired_format (500). PERMISSIVE_TEMPLATE_API accepts all three as the OpenAPI lists them."""
+    tpl = create_template(api)
+    resp = api.call("POST", f"/v2/template/{tpl['id']}", data="{}", content_type="text/plain")
+    assert resp.status_code == 405 and set(resp.headers["Allow"].split(", ")) == {"GET", "OPTIONS", "DELETE",
+                                                                                   "PUT", "HEAD"}
+    assert "PUT" in resp.get_json()["message"]
+    assert "does not return a template's source" in api.fail("GET", f"/v2/template/{tpl['id']}/definition", 404)
+    assert "desired_format is required" in api.fail("POST", f"/v2/template/{tpl['id']}/test", 500, json={})
+    assert "desired_format is required" in api.fail("POST", "/v2/template/test", 500,
+                                                    json={"template": ANSIRA_TEMPLATE})
+    assert api.ok("POST", f"/v2/template/{tpl['id']}/test", json={"desired_format": "json"})
+    tpl = create_template(loose)
+    loose.ok("POST", f"/v2/template/{tpl['id']}", data="{}", content_type="text/plain",
+             query_string={"description": "POST"})
+    assert loose.ok("GET", f"/v2/template/{tpl['id']}/definition") == "{}"
+    assert loose.ok("POST", f"/v2/template/{tpl['id']}/test", json={"entity": {}}) == "{ }\n"
 
 
 def test_jsonnet_compile_error_names_line_and_column(api: Api) -> None:
@@ -51,7 +82,7 @@ def test_jsonnet_compile_error_names_line_and_column(api: Api) -> None:
     assert api.ok("GET", "/v2/template") == []
     tpl = create_template(api)
     assert "line 1, col" in api.fail("PUT", f"/v2/template/{tpl['id']}", 400, data="{ a: }", content_type="text/plain")
-    assert api.ok("GET", f"/v2/template/{tpl['id']}/definition") == ANSIRA_TEMPLATE  # unchanged
+    assert api.app.extensions["mock_lytics"].catalog.templates[tpl["id"]].source == ANSIRA_TEMPLATE  # unchanged
 
 
 def test_template_import_outside_the_library_is_refused(api: Api) -> None:
@@ -62,21 +93,21 @@ def test_template_import_outside_the_library_is_refused(api: Api) -> None:
 
 def test_runtime_error_still_answers_200(api: Api) -> None:
     tpl = create_template(api, 'local event = (import "lytemplates.libsonnet"); {a: error "no email"}')
-    rendered = api.ok("POST", f"/v2/template/{tpl['id']}/test", json={"entity": {}})
+    rendered = render(api, tpl["id"], {"entity": {}})
     assert rendered.startswith("evaluating snippet: RUNTIME ERROR") and "no email" in rendered
 
 
 def test_adhoc_test_and_sample_entity(api: Api) -> None:
     ansira_schema(api)
-    rendered = api.ok("POST", "/v2/template/test", json={"template": ANSIRA_TEMPLATE})
+    rendered = api.ok("POST", "/v2/template/test", json={"template": ANSIRA_TEMPLATE, "desired_format": "json"})
     assert '"test@lytics.com"' in rendered  # generated from the schema when no entity is given
-    assert "needs 'template'" in api.fail("POST", "/v2/template/test", 400, json={"entity": {}})
+    assert "needs 'template'" in api.fail("POST", "/v2/template/test", 400, json={"entity": {}, "desired_format": "j"})
 
 
 def test_non_jsonnet_templates_are_stored_but_not_run(api: Api) -> None:
     tpl = create_template(api, "{{email}}", "handlebars")
-    assert api.ok("GET", f"/v2/template/{tpl['id']}/definition") == "{{email}}"
-    assert "only jsonnet" in api.fail("POST", f"/v2/template/{tpl['id']}/test", 501, json={})
+    assert api.app.extensions["mock_lytics"].catalog.templates[tpl["id"]].source == "{{email}}"
+    assert "only jsonnet" in api.fail("POST", f"/v2/template/{tpl['id']}/test", 501, json={"desired_format": "j"})
 
 
 TEMPLATE_META = [
@@ -218,22 +249,96 @@ def test_job_replace_actions_and_reports(api: Api, parts: dict[str, str]) -> Non
     report = {"status": "sleeping", "message": "Retry-After 2s", "counters": {"sent": 3, "omitted": 1},
               "logs": [{"level": "warn", "message": "HTTP 429", "code": "retry_after", "context": {"omitted": 1}}]}
     assert api.ok("POST", f"/__admin/jobs/{job['id']}/report", json=report, auth=False)["status"] == "sleeping"
-    api.ok("POST", f"/v2/job/{job['id']}/pause")
+    assert api.ok("POST", f"/v2/job/{job['id']}/pause")["status"] == "pausing"
     api.ok("POST", f"/__admin/jobs/{job['id']}/report", json={"status": "running", "counters": {"sent": 5}},
            auth=False)
     fetched = api.ok("GET", f"/v2/job/{job['id']}")
-    assert fetched["status"] == "paused" and fetched["counters"] == {"sent": 5, "omitted": 1}  # pause wins
+    assert fetched["status"] == "pausing" and fetched["counters"] == {"sent": 5, "omitted": 1}  # pause wins
     logs = api.ok("GET", f"/v2/job/{job['id']}/logs")
-    warn = next(e for e in logs["logs"] if e["level"] == "warn")
+    assert isinstance(logs, list) and [e["timestamp"] for e in logs] == sorted(e["timestamp"] for e in logs)
+    warn = next(e for e in logs if e["level"] == "warn")
     assert set(warn) == {"job_id", "level", "message", "code", "timestamp", "context"}
-    assert warn["context"] == {"added": 0, "omitted": 1, "removed": 0} and logs["counters"]["sent"] == 5
+    assert warn["context"] == {"added": 0, "omitted": 1, "removed": 0}
     assert api.ok("POST", f"/v2/job/{job['id']}/resume")["status"] == "running"
-    assert api.ok("POST", f"/v2/job/{job['id']}/kill")["status"] == "failed"
-    assert "only a paused or failed" in api.fail("POST", f"/v2/job/{job['id']}/resume", 400)
+    assert api.ok("POST", f"/v2/job/{job['id']}/kill")["status"] == "pausing"
+    assert "was killed" in api.fail("POST", f"/v2/job/{job['id']}/resume", 400)
     api.ok("DELETE", f"/v2/job/{job['id']}", status=204)
     assert api.ok("GET", f"/v2/job/{job['id']}")["status"] == "deleted"
     assert "deleted" in api.fail("POST", f"/v2/job/{job['id']}/pause", 400)
-    api.fail("POST", f"/v2/job/{job['id']}/bounce", 404)
+    assert "unknown job action" in api.fail("POST", f"/v2/job/{job['id']}/explode", 404)
+
+
+def feed_seq(api: Api) -> int:
+    return int(api.feed()["last_seq"])
+
+
+def ack(api: Api, job_id: str, seq: int | None = None) -> dict[str, Any]:
+    """What the runner sends once no request of the job is in flight or can start."""
+    return api.ok("POST", f"/__admin/jobs/{job_id}/report", auth=False,
+                  json={"ack_seq": feed_seq(api) if seq is None else seq})
+
+
+# (actions with "ack" = the runner acknowledges, expected status after each, expected feed actions)
+LIFECYCLE = [
+    ("pause-acked", ["pause", "ack"], ["pausing", "paused"], ["paused"]),
+    ("pause-resume", ["pause", "resume"], ["pausing", "running"], ["paused", "resumed"]),
+    ("pause-ack-resume", ["pause", "ack", "resume"], ["pausing", "paused", "running"], ["paused", "resumed"]),
+    ("kill-acked", ["kill", "ack"], ["pausing", "failed"], ["killed"]),
+    ("pause-then-kill", ["pause", "kill", "ack"], ["pausing", "pausing", "failed"], ["paused", "killed"]),
+    ("bounce-running", ["bounce"], ["running"], ["bounced"]),
+    ("bounce-paused", ["pause", "ack", "bounce"], ["pausing", "paused", "running"], ["paused", "bounced"]),
+    ("fault-then-bounce", ["fault-3", "bounce"], ["fault-3", "running"], ["bounced"]),
+    ("failed-then-resume", ["failed", "resume"], ["failed", "running"], ["resumed"]),
+    ("delete", ["delete"], ["deleted"], ["deleted"]),
+]
+
+
+@pytest.mark.parametrize(("steps", "statuses", "feed"), [c[1:] for c in LIFECYCLE], ids=[c[0] for c in LIFECYCLE])
+def test_job_lifecycle_table(api: Api, parts: dict[str, str], steps: list[str], statuses: list[str],
+                             feed: list[str]) -> None:
+    job = api.ok("POST", "/v2/job/webhook_enrichment", json=job_body(parts))
+    start = feed_seq(api)
+    for step, status in zip(steps, statuses, strict=True):
+        if step == "ack":
+            ack(api, job["id"])
+        elif step == "delete":
+            api.ok("DELETE", f"/v2/job/{job['id']}", status=204)
+        elif step in ("failed", "fault-3"):  # the runner's own report
+            api.ok("POST", f"/__admin/jobs/{job['id']}/report", json={"status": step}, auth=False)
+        else:
+            api.ok("POST", f"/v2/job/{job['id']}/{step}")
+        assert api.ok("GET", f"/v2/job/{job['id']}")["status"] == status, step
+        assert [j["status"] for j in api.ok("GET", "/v2/job")] == [status]
+        assert api.ok("GET", f"/v2/job/webhook_enrichment/{job['id']}")["status"] == status
+    assert [e["action"] for e in api.feed(start)["events"] if e["kind"] == "job"] == feed
+
+
+def test_a_stale_ack_does_not_finish_a_later_pause(api: Api, parts: dict[str, str]) -> None:
+    """The runner acknowledges by feed seq: an ack sent before it applied the pause leaves the job pausing."""
+    job = api.ok("POST", "/v2/job/webhook_enrichment", json=job_body(parts))
+    before = feed_seq(api)
+    api.ok("POST", f"/v2/job/{job['id']}/pause")
+    assert ack(api, job["id"], before)["status"] == "pausing"
+    assert ack(api, job["id"])["status"] == "paused"
+    assert api.ok("GET", f"/v2/job/{job['id']}/logs")[-1]["message"] == "workers stopped: job paused"
+    assert "'ack_seq' must be" in api.fail("POST", f"/__admin/jobs/{job['id']}/report", 400, auth=False,
+                                           json={"ack_seq": "1"})
+
+
+def test_actions_are_final_at_once_where_no_worker_runs(parts: dict[str, str], api: Api) -> None:
+    """Triggers jobs are never run here, and IMMEDIATE_JOB_ACTIONS opts out of acknowledgements (no runner)."""
+    triggers = api.ok("POST", "/v2/job/webhook_triggers", json={**job_body(parts), "config": {
+        "segment_ids": [parts["segment"]], "webhook_url": "https://hooks.example/x"}})
+    assert api.ok("POST", f"/v2/job/{triggers['id']}/pause")["status"] == "paused"
+    assert api.ok("POST", f"/v2/job/{triggers['id']}/kill")["status"] == "failed"
+    api.app.extensions["mock_lytics"].jobs.immediate_actions = True
+    job = api.ok("POST", "/v2/job/webhook_enrichment", json=job_body(parts))
+    assert api.ok("POST", f"/v2/job/{job['id']}/pause")["status"] == "paused"
+
+
+def test_job_read_under_another_workflow_is_404(api: Api, parts: dict[str, str]) -> None:
+    job = api.ok("POST", "/v2/job/webhook_enrichment", json=job_body(parts))
+    assert "not webhook_triggers" in api.fail("GET", f"/v2/job/webhook_triggers/{job['id']}", 404)
 
 
 REPORT_ERRORS = [

@@ -66,11 +66,11 @@ def test_job_events_on_the_feed(api: Api) -> None:
     seg = api.segment(TARGET_QL)
     job = api.ok("POST", "/v2/job/webhook_enrichment", json={
         "name": "j", "config": {"segment_ids": [seg["id"]], "webhook_url": "https://example.com/hook"}})
-    for action in ("pause", "resume", "kill"):
+    for action in ("pause", "resume", "bounce", "kill"):
         api.ok("POST", f"/v2/job/{job['id']}/{action}")
     api.ok("DELETE", f"/v2/job/{job['id']}", status=204)
     events = [e for e in api.feed()["events"] if e["kind"] == "job"]
-    assert [e["action"] for e in events] == ["created", "paused", "resumed", "killed", "deleted"]
+    assert [e["action"] for e in events] == ["created", "paused", "resumed", "bounced", "killed", "deleted"]
     assert {e["job_id"] for e in events} == {job["id"]} and all("ts" in e for e in events)
 
 
