@@ -27,13 +27,16 @@ from typing import Any
 from harness.errors import ConfigError
 
 _PROJECT_ROOT = str(Path(__file__).resolve().parents[2])
+STARTUP_TIMEOUT_S = 60.0  # importing and warming up, on a loaded machine
 
 
 class IsolatedRenderer:
     """One child process at a time, used by one caller at a time (calls are serialised)."""
 
-    def __init__(self, *, max_stack: int, timeout_s: float, memory_limit_mb: int) -> None:
+    def __init__(self, *, max_stack: int, timeout_s: float, memory_limit_mb: int,
+                 max_output_bytes: int = 0) -> None:
         self.max_stack = max_stack
+        self.max_output_bytes = max_output_bytes
         self.timeout_s = timeout_s if timeout_s and timeout_s > 0 else None
         self.memory_limit_mb = memory_limit_mb
         self._proc: subprocess.Popen[bytes] | None = None
@@ -57,6 +60,7 @@ class IsolatedRenderer:
             "harness.templates.isolate",
             str(self.max_stack),
             str(self.memory_limit_mb),
+            str(self.max_output_bytes),
         ]
         self._proc = subprocess.Popen(
             args,
@@ -114,40 +118,47 @@ class IsolatedRenderer:
             line = json.dumps(request).encode("utf-8") + b"\n"
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"cannot pass the render inputs to the template: {exc}") from exc
-        with self._lock:
-            if self._proc is None or self._proc.poll() is not None:
-                self._stop()
-                self._start()
-            proc = self._proc
-            assert proc is not None and proc.stdin is not None
-            try:
-                proc.stdin.write(line)
-                proc.stdin.flush()
-                answer = self._read_line(proc)
-            except BrokenPipeError:
-                answer = b""  # the child died before reading the request
-            if answer is None or answer == b"":
-                if answer is None:
-                    message = (
-                        f"template evaluation did not finish within {self.timeout_s:g}s (process killed)"
-                    )
-                    kind = "timeout"
-                else:
-                    proc.wait()
-                    message, kind = self._crash_reason(), "eval"
-                self._stop()
-                return Outcome(kind=kind, message=message, raw=_synthetic_raw(message, filename))
-        data = json.loads(answer)
+        data, kind, message = self.ask(line, self.timeout_s)
+        if data is None:
+            return Outcome(kind=kind, message=message, raw=_synthetic_raw(message, filename))
         if "config_error" in data:
             raise ConfigError(data["config_error"])
         data["fields_read"] = tuple(data["fields_read"])
         return Outcome(**data)
 
-    def _read_line(self, proc: subprocess.Popen[bytes]) -> bytes | None:
+    def ask(self, line: bytes, timeout_s: float | None) -> tuple[dict[str, Any] | None, str, str]:
+        """Send one request line; (answer, "", "") or (None, "timeout" | "eval", why) after killing the child."""
+        with self._lock:
+            if self._proc is None or self._proc.poll() is not None:
+                self._stop()
+                self._start()
+                if self._read_line(self._proc, STARTUP_TIMEOUT_S) != b'{"ready": true}':
+                    self._stop()
+                    return None, "eval", f"the evaluation process did not start within {STARTUP_TIMEOUT_S:g}s"
+            proc = self._proc
+            assert proc is not None and proc.stdin is not None
+            try:
+                proc.stdin.write(line)
+                proc.stdin.flush()
+                answer = self._read_line(proc, timeout_s)
+            except BrokenPipeError:
+                answer = b""  # the child died before reading the request
+            if answer is None or answer == b"":
+                if answer is None:
+                    message = f"evaluation did not finish within {timeout_s:g}s (process killed)"
+                    kind = "timeout"
+                else:
+                    proc.wait()
+                    message, kind = self._crash_reason(), "eval"
+                self._stop()
+                return None, kind, message
+        return json.loads(answer), "", ""
+
+    def _read_line(self, proc: subprocess.Popen[bytes], timeout_s: float | None) -> bytes | None:
         """One answer line; None on timeout, b'' if the child died."""
         assert proc.stdout is not None
         fd = proc.stdout.fileno()
-        deadline = None if self.timeout_s is None else time.monotonic() + self.timeout_s
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
         with selectors.DefaultSelector() as sel:
             sel.register(fd, selectors.EVENT_READ)
             while b"\n" not in self._buffer:
@@ -173,11 +184,13 @@ def _reap(proc: subprocess.Popen[bytes], stderr: Any) -> None:
             stream.close()
 
 
-def _warm_engine(max_stack: int) -> Any:
+def _warm_engine(max_stack: int, max_output_bytes: int) -> Any:
     """Import and run everything once, so no shared library has to be mapped after the memory cap is set."""
+    from harness.scenario import loader  # noqa: F401  (scenario renders run here too)
     from harness.templates.engine import TemplateEngine
 
-    engine = TemplateEngine(max_stack=max_stack, timeout_s=0)  # the parent enforces the deadline
+    # the parent enforces the deadline
+    engine = TemplateEngine(max_stack=max_stack, timeout_s=0, max_output_bytes=max_output_bytes)
     engine.evaluate_here(
         "local e = import 'lytemplates.libsonnet';\n{a: e.get('a'), b: e.sha256(e.segSlug())}",
         {"a": 1},
@@ -201,14 +214,37 @@ def _cap_memory(headroom_mb: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
+def _scenario(req: dict[str, Any], max_output_bytes: int) -> dict[str, Any]:
+    """Render a scenario file here (harness.scenario.loader.render_here); errors travel as plain data."""
+    from harness.errors import ScenarioError
+    from harness.scenario.loader import render_here
+
+    try:
+        doc = render_here(req["path"], ext_vars=req["ext_vars"], timeout_s=0)
+    except ScenarioError as exc:
+        return {"scenario_error": exc.message}
+    text = json.dumps(doc)
+    if max_output_bytes and len(text) > max_output_bytes:
+        return {"scenario_error": f"jsonnet: the rendered scenario is {len(text):,} bytes, over the limit of "
+                                  f"{max_output_bytes:,} bytes"}
+    return {"doc": doc}
+
+
 def main(argv: list[str]) -> None:
     max_stack, memory_mb = int(argv[0]), int(argv[1])
-    engine = _warm_engine(max_stack)
+    max_output = int(argv[2]) if len(argv) > 2 else 0
+    engine = _warm_engine(max_stack, max_output)
     if memory_mb > 0:
         _cap_memory(memory_mb)
     out = sys.stdout.buffer
+    out.write(b'{"ready": true}\n')  # start-up is not charged to the first request's time limit
+    out.flush()
     for raw in sys.stdin.buffer:
         req = json.loads(raw)
+        if req.get("op") == "scenario":
+            out.write(json.dumps(_scenario(req, max_output)).encode("utf-8") + b"\n")
+            out.flush()
+            continue
         try:
             outcome = engine.evaluate_here(
                 req["source"],
