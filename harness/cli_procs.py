@@ -8,11 +8,13 @@ the runner), wired together by ready files. Credentials reach a process only thr
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
 import secrets
 import signal
+import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -25,14 +27,23 @@ log = logging.getLogger("harness.procs")
 
 
 def write_ready(path: str | None, info: dict[str, Any]) -> None:
-    """Write JSON atomically with mode 0600 (it may hold credentials)."""
+    """Write JSON atomically with mode 0600 (it may hold credentials).
+
+    The temporary file is new (mkstemp: O_EXCL, 0600) in the target's folder, so a stale or planted
+    `<name>.tmp` (a loose mode, a symlink to another file) is neither reused nor followed.
+    """
     if not path:
         return
-    tmp = Path(path).with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(info, fh, indent=2)
-    os.replace(tmp, path)
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(info, fh, indent=2)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def wait_for_signal(on_stop: Callable[[], None]) -> None:

@@ -32,6 +32,9 @@ DEFAULTS: dict[str, Any] = {
 # Routes that need no key: liveness and the API description.
 OPEN_ENDPOINTS = frozenset({"admin.health", "meta.openapi"})
 KEYED_PREFIXES = ("/api/", "/v2/", "/collect/", "/__admin")
+# Every answer names the process's state (Backend.instance), so a client can tell a write that landed on a
+# restarted, empty mock from one that landed where its job lives.
+INSTANCE_HEADER = "X-Mock-Lytics-Instance"
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -67,6 +70,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             check_admin_key()
         else:
             check_api_key()
+
+    @app.after_request
+    def _instance(resp: Response) -> Response:
+        resp.headers[INSTANCE_HEADER] = app.extensions[EXTENSION].instance
+        return resp
 
     @app.errorhandler(MockApiError)
     def _api_error(exc: MockApiError) -> Response:

@@ -10,6 +10,7 @@ seq order is the commit order):
 
 from __future__ import annotations
 
+import secrets
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ from mock_lytics.collect import Prepared, Streams
 from mock_lytics.errors import NotFound
 from mock_lytics.feed import Feed
 from mock_lytics.jobs import Jobs
+from mock_lytics.leases import Leases, parse_release, parse_take
 from mock_lytics.profiles import Profile, ProfileStore
 from mock_lytics.schema import Schema
 from mock_lytics.segments import Segment, Segments, decode_cursor, encode_cursor
@@ -33,10 +35,14 @@ _SAMPLES = {"string": "sample", "int": 1, "number": 1.5, "bool": True, "date": "
 
 
 class Backend(SegmentOps, CatalogOps):
-    """All mock Lytics state. Public methods take the lock; `_` methods expect it held."""
+    """All mock Lytics state, in memory only: a restart loses all of it. Public methods take the lock; `_` methods
+    expect it held."""
 
     def __init__(self, *, clock: Callable[[], float], feed_capacity: int) -> None:
         self.clock = clock
+        # Names this process's state: a client that sees it change knows the mock restarted and forgot everything
+        # (a reset keeps it: the feed keeps counting there, so cursors stay valid).
+        self.instance = secrets.token_hex(8)
         self.lock = threading.RLock()
         self.feed = Feed(feed_capacity, clock)
         self.schema = Schema(clock)
@@ -45,11 +51,13 @@ class Backend(SegmentOps, CatalogOps):
         self.streams = Streams()
         self.catalog = Catalog(clock)
         self.jobs = Jobs(clock)
+        self.leases = Leases(clock)
         self.unattached = 0
 
     @locked
     def reset(self) -> None:
-        for part in (self.schema, self.profiles, self.segments, self.streams, self.catalog, self.jobs, self.feed):
+        for part in (self.schema, self.profiles, self.segments, self.streams, self.catalog, self.jobs, self.leases,
+                     self.feed):
             part.reset()
         self.unattached = 0
 
@@ -283,6 +291,7 @@ class Backend(SegmentOps, CatalogOps):
     def state(self) -> dict[str, Any]:
         oldest, last = self.feed.bounds()
         return {
+            "instance": self.instance,
             "profiles": len(self.profiles),
             "unattached_events": self.unattached,
             "segments": [{"id": s.id, "slug_name": s.slug_name, "size": self.segments.size(s.id)}
@@ -295,6 +304,21 @@ class Backend(SegmentOps, CatalogOps):
             "schema": self.schema.summary(),
             "feed": {"oldest_seq": oldest, "last_seq": last},
         }
+
+    @locked
+    def take_lease(self, jid: str, body: Any) -> dict[str, Any]:
+        holder, ttl = parse_take(body)
+        job = self.jobs.get(jid)
+        if job.status == "deleted":
+            self.leases.drop(jid)
+            raise NotFound(f"job {jid!r} was deleted; nothing to lease")
+        return {**self.leases.take(jid, holder, ttl), "instance": self.instance}
+
+    @locked
+    def release_lease(self, jid: str, body: Any) -> dict[str, Any]:
+        holder = parse_release(body)
+        self.jobs.get(jid)
+        return self.leases.release(jid, holder)
 
     def audience_events(self, segment: str | None, after: int, limit: int) -> list[dict[str, Any]]:
         """Segment events of the feed, optionally for one audience (id or slug; also one deleted since)."""

@@ -323,4 +323,5 @@ class CatalogOps:
         auths = [self.catalog.auths[a].internal() for a in job.auth_ids if a in self.catalog.auths]
         tid = job.config.get("template_id")
         tpl = self.catalog.templates.get(tid) if tid else None
-        return {"job": job.to_api(), "auths": auths, "template": tpl.internal() if tpl else None}
+        return {"job": job.to_api(), "auths": auths, "template": tpl.internal() if tpl else None,
+                "instance": self.instance}

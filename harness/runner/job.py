@@ -53,6 +53,9 @@ class RunnerOptions:
     # latency, +26 % at 50 ms, docs/performance.md); more buys throughput for a wider crash window
     max_unlanded: int | None = None
     dry_run: bool = False
+    # one runner per job: the job's lease in mock Lytics, renewed every report; a successor of a runner that
+    # died takes the job over after at most this long
+    lease_ttl_s: float = 5.0
 
     def unlanded_limit(self, worker_count: int) -> int:
         return max(1, self.max_unlanded or 2 * worker_count)
@@ -78,6 +81,7 @@ _OPTION_RULES: dict[str, tuple[type | tuple[type, ...], float, bool]] = {
     "max_attempts_per_user": (int, 1, False), "backoff_base_s": ((int, float), 0, False),
     "backoff_cap_s": ((int, float), 0, False), "scan_page_size": (int, 1, False), "writeback_batch": (int, 1, False),
     "max_calls": (int, 0, True), "max_unlanded": (int, 1, True), "dry_run": (bool, 0, False),
+    "lease_ttl_s": ((int, float), 0.1, False),
 }
 
 
@@ -131,7 +135,8 @@ class EnrichmentJob:
                                            scopes=scopes)
         self.writeback = WriteBack(lytics, self.spec.stream, self._landed, batch_size=options.writeback_batch,
                                    stop=self._writeback_stop,
-                                   flush_at=options.unlanded_limit(self.spec.worker_count))
+                                   flush_at=options.unlanded_limit(self.spec.worker_count),
+                                   instance=runtime.get("instance"), on_lost=self._lost)
         self._workers = [threading.Thread(target=self._work, name=f"job-{self.spec.job_id[:8]}-w{i}", daemon=True)
                          for i in range(self.spec.worker_count)]
 
@@ -458,6 +463,26 @@ class EnrichmentJob:
         for _ in tags:
             self._unlanded.release()
         self._log("info", f"{len(tags)} users enriched", "added", {"added": len(tags)}, quiet=True)
+
+    def _lost(self, tags: list[Any], reason: str) -> None:
+        """Answered but not written back where the job lives: the users stay pending, never enriched, and the
+        job stops taking users (its Lytics is gone: calling more would only lose more answers)."""
+        first = not self._stop.is_set()
+        self._stop.set()
+        self._queue.close()
+        for _item, outcome in tags:
+            outcome.reason = reason
+        self.outcomes.count("writeback_lost", len(tags))
+        with self._lock:
+            for item, _ in tags:
+                self._active.discard(item.profile_id)
+        for _ in tags:
+            self._unlanded.release()
+        self._log("warning", f"{len(tags)} users not written back: {reason}", "writeback_lost", quiet=not first)
+
+    @property
+    def queued(self) -> int:
+        return len(self._queue)
 
     # -- reporting ------------------------------------------------------------------------------------------
     def _log(self, level: str, message: str, code: str, context: dict[str, Any] | None = None, *,

@@ -1,21 +1,29 @@
 """The runner's main loop: follow mock Lytics' feed, start jobs, route audience events to them.
 
-The audience is the durable queue. On start-up (or when the feed cursor is lost) every running job re-reads its
-audiences, so a runner that crashed mid-backfill resumes without calling anyone whose enrichment had landed:
-those users already left the audience.
+The audience is the durable queue -- for as long as mock Lytics runs: it keeps its state in memory. On start-up
+(or when the feed cursor is lost) every running job re-reads its audiences, so a runner that crashed mid-backfill
+resumes without calling anyone whose enrichment had landed: those users already left the audience.
+
+One runner per job: a job is worked only under its lease in mock Lytics, renewed with every report; a second
+runner waits and takes over once the lease expires (its holder died) or is released (its holder stopped).
+A restarted mock Lytics (a new instance id, or a feed behind our cursor) has forgotten every job: the runner
+drops its jobs, resynchronises its cursor and picks up the jobs the new instance has.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import secrets
+import socket
 import threading
 import time
 from typing import Any
 
-from harness.errors import ConfigError, RemoteError
+from harness.errors import ConfigError, RemoteError, TransportError
 from harness.redact import REDACTOR
 from harness.runner.job import EnrichmentJob, RunnerOptions
-from harness.runner.lytics import FeedGone, LyticsClient
+from harness.runner.lytics import FeedGone, FeedPage, LeaseRefused, LyticsClient
 from harness.runner.outcomes import OutcomeLog
 from harness.runner.queue import WorkItem
 from harness.templates import TemplateEngine
@@ -35,7 +43,11 @@ class Runner:
         self.options = options or RunnerOptions()
         self.engine = engine or TemplateEngine()
         self.jobs: dict[str, EnrichmentJob] = {}
+        self.dropped: dict[str, EnrichmentJob] = {}  # jobs a Lytics restart lost (kept for the summary)
+        self.waiting: dict[str, str] = {}  # job id -> the other runner holding its lease
         self.outcomes: dict[str, OutcomeLog] = {}
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        self.instance: str | None = None
         self.cursor = 0
         self.last_seen_seq = 0
         self.errors: list[str] = []
@@ -44,6 +56,7 @@ class Runner:
         self._stop = threading.Event()
         self._started = threading.Event()
         self._lock = threading.Lock()
+        self._jobs_lock = threading.RLock()  # the feed thread and the reporter (lease take-overs) both start jobs
         self._threads: list[threading.Thread] = []
         self._acks: dict[str, int] = {}  # job id -> feed seq of the last pause/kill acknowledged (resent each report)
 
@@ -65,6 +78,11 @@ class Runner:
         self._report_all()
         for t in self._threads:
             t.join(timeout)
+        for job_id in list(self.jobs):  # a successor need not wait for the leases to expire
+            try:
+                self.lytics.release_lease(job_id, self.holder)
+            except RemoteError as exc:
+                log.debug("releasing the lease of job %s failed: %s", job_id[:8], REDACTOR(exc))
         self.lytics.close()
 
     def idle(self) -> bool:
@@ -86,7 +104,7 @@ class Runner:
         self._started.set()
         while not self._stop.is_set():
             try:
-                events, last_seq = self.lytics.feed(self.cursor, wait=self._feed_wait)
+                page = self.lytics.feed(self.cursor, wait=self._feed_wait)
             except FeedGone as gone:
                 self._error(f"feed cursor {self.cursor} lost; resynchronising jobs from their audiences")
                 self.cursor = gone.last_seq
@@ -97,16 +115,20 @@ class Runner:
                 self._error(f"feed: {REDACTOR(exc)}")
                 self._stop.wait(0.2)
                 continue
-            self.last_seen_seq = max(self.last_seen_seq, last_seq)
-            for ev in events:
+            if (self.instance and page.instance and page.instance != self.instance) or page.last_seq < self.cursor:
+                self._lytics_restarted(page)
+                continue
+            self.last_seen_seq = max(self.last_seen_seq, page.last_seq)
+            for ev in page.events:
                 self._dispatch(ev)
                 self.cursor = int(ev["seq"])
 
     def _bootstrap(self) -> None:
         try:
-            _, last_seq = self.lytics.feed(0, wait=0, limit=1)
+            page = self.lytics.feed(0, wait=0, limit=1)
+            last_seq, self.instance = page.last_seq, page.instance
         except FeedGone as gone:
-            last_seq = gone.last_seq
+            last_seq, self.instance = gone.last_seq, self.lytics.instance
         self.cursor = last_seq
         self.last_seen_seq = last_seq
         self.identifier_fields = self.lytics.identifier_fields()
@@ -115,6 +137,30 @@ class Runner:
                 self._start_job(job["id"], recovering=True)
             elif job.get("status") == "pausing":  # paused or killed while no runner was there: nothing is sending
                 self._acknowledge(job["id"], last_seq)
+
+    def _lytics_restarted(self, page: FeedPage) -> None:
+        """Mock Lytics came back empty: drop the jobs it forgot, resynchronise, take up what it has now."""
+        with self._jobs_lock:
+            lost, self.jobs = dict(self.jobs), {}
+            self.waiting.clear()
+        queued = sum(job.queued for job in lost.values())
+        self._error(
+            f"mock Lytics at {self.lytics.base_url} restarted (instance {self.instance} -> {page.instance}; its feed "
+            f"is at seq {page.last_seq}, this runner's cursor was {self.cursor}) and, keeping its state in memory, "
+            f"forgot every job: dropping {len(lost)} job(s) {[j[:8] for j in lost]} with {queued} queued user(s) "
+            "left uncalled; answers not yet written back stay pending, never enriched. Picking up the jobs the "
+            "new instance has.")
+        for job_id, job in lost.items():
+            job.stop(self.options.request_timeout_s + 1.0)
+            job.status, job.message = "dropped", "mock Lytics restarted and lost this job"
+            self.dropped[job_id] = job
+        while not self._stop.is_set():
+            try:
+                self._bootstrap()
+                return
+            except RemoteError as exc:
+                self._error(f"resynchronising after the restart: {REDACTOR(exc)}")
+                self._stop.wait(0.2)
 
     def _dispatch(self, ev: dict[str, Any]) -> None:
         kind = ev.get("kind")
@@ -136,7 +182,13 @@ class Runner:
             event_ts=float(ev.get("ts") or time.time()))
 
     def _job_event(self, ev: dict[str, Any]) -> None:
+        with self._jobs_lock:
+            self._job_event_locked(ev)
+
+    def _job_event_locked(self, ev: dict[str, Any]) -> None:
         job_id, action = str(ev.get("job_id")), ev.get("action")
+        if action in ("deleted", "killed"):
+            self.waiting.pop(job_id, None)
         job = self.jobs.get(job_id)
         if action == "created" and job is None:
             self._start_job(job_id, recovering=False)
@@ -171,9 +223,16 @@ class Runner:
             log.info("job %s: acknowledgement not delivered yet: %s", job_id[:8], REDACTOR(exc))
 
     def _start_job(self, job_id: str, *, recovering: bool) -> None:
+        with self._jobs_lock:
+            if job_id not in self.jobs:
+                self._start_job_locked(job_id, recovering=recovering)
+
+    def _start_job_locked(self, job_id: str, *, recovering: bool) -> None:
         try:
             rt = self.lytics.runtime(job_id)
             if rt["job"].get("workflow", WORKFLOW) != WORKFLOW:
+                return
+            if not self._lease(job_id):
                 return
             outcomes = self.outcomes.setdefault(job_id, OutcomeLog())
             if not hasattr(self, "identifier_fields") or not self.identifier_fields:
@@ -194,13 +253,58 @@ class Runner:
         job.start(backfill=job.spec.withbackfill or recovering)
         log.info("job %s (%s) started%s", job_id[:8], job.spec.name, " (recovering)" if recovering else "")
 
+    def _lease(self, job_id: str) -> bool:
+        """Take the job's lease; False (and wait for it, warning once) while another runner holds it."""
+        try:
+            self.lytics.take_lease(job_id, self.holder, self.options.lease_ttl_s)
+        except LeaseRefused as exc:
+            if self.waiting.get(job_id) != exc.holder:
+                log.warning("job %s is already worked by runner %s (its lease runs another %.1fs): this runner (%s) "
+                            "does not start it, one runner per job; it takes over if that runner stops or dies",
+                            job_id[:8], exc.holder, exc.expires_in_s, self.holder)
+            self.waiting[job_id] = exc.holder
+            return False
+        if self.waiting.pop(job_id, None) is not None:
+            log.warning("job %s: the other runner's lease ended; this runner (%s) takes the job over", job_id[:8],
+                        self.holder)
+        return True
+
+    def _keep_leases(self) -> None:
+        """Renew our leases, give up jobs another runner took or Lytics forgot, take over released ones."""
+        with self._jobs_lock:
+            for job_id, job in list(self.jobs.items()):
+                if job.status in ("deleted", "killed"):
+                    continue
+                try:
+                    self.lytics.take_lease(job_id, self.holder, self.options.lease_ttl_s)
+                except LeaseRefused as exc:
+                    self._error(f"job {job_id[:8]}: runner {exc.holder} holds its lease now (ours expired before it "
+                                "was renewed); stopping the job here so that one runner works it")
+                    self._drop(job_id, "lease lost to another runner")
+                except TransportError:
+                    pass  # Lytics unreachable: the feed loop reports it, and notices a restart
+                except RemoteError as exc:
+                    if exc.status == 404 and self.lytics.instance == self.instance:
+                        self._error(f"job {job_id[:8]} no longer exists in mock Lytics (reset?); dropping it")
+                        self._drop(job_id, "job no longer exists in Lytics")
+            for job_id in list(self.waiting):
+                self._start_job_locked(job_id, recovering=True)
+
+    def _drop(self, job_id: str, why: str) -> None:
+        job = self.jobs.pop(job_id)
+        job.status, job.message = "dropped", why
+        self.dropped[job_id] = job
+        threading.Thread(target=job.stop, name=f"drop-{job_id[:8]}", daemon=True).start()
+
     def _resync(self, job: EnrichmentJob) -> None:
         threading.Thread(target=lambda: [job._backfill(s) for s in job.spec.segment_ids], daemon=True).start()
 
     # -- reporting ------------------------------------------------------------------------------------------
     def _reporter(self) -> None:
-        while not self._stop.wait(self._report_interval):
+        # renew well inside the TTL: a runner that misses a couple of renewals keeps its jobs
+        while not self._stop.wait(min(self._report_interval, self.options.lease_ttl_s / 3)):
             self._report_all()
+            self._keep_leases()
 
     def _report_all(self) -> None:
         with self._lock:
@@ -227,5 +331,5 @@ class Runner:
     def summary(self) -> dict[str, Any]:
         return {job_id: {"status": job.status, "message": job.message, **self.outcomes[job_id].summary(),
                          "simulator_choices": job.simulator_choices()}
-                for job_id, job in self.jobs.items()}
+                for job_id, job in {**self.dropped, **self.jobs}.items()}
 

@@ -16,6 +16,7 @@ from harness.runner.pacing import backoff_delay
 log = logging.getLogger("harness.runner.writeback")
 
 Landed = Callable[[list[Any], float], None]
+Lost = Callable[[list[Any], str], None]
 
 
 class WriteBack:
@@ -23,12 +24,16 @@ class WriteBack:
     passed since the first one.
 
     Failed posts are retried with backoff until they land or the job stops; nothing is dropped (the users stay
-    pending and visible).
+    pending and visible). A batch lands only on the Lytics `instance` the job lives in: after a restart the mock
+    is empty (no job, no mappings), so a batch for it is not sent, or if it was, not counted (`on_lost`).
     """
 
     def __init__(self, client: LyticsClient, stream: str, on_landed: Landed, *, batch_size: int = 100,
-                 linger_s: float = 0.01, stop: threading.Event, flush_at: int | None = None) -> None:
+                 linger_s: float = 0.01, stop: threading.Event, flush_at: int | None = None,
+                 instance: str | None = None, on_lost: Lost | None = None) -> None:
         self._client = client
+        self._instance = instance
+        self._on_lost = on_lost
         self._stream = stream
         self._on_landed = on_landed
         self._batch_size = batch_size
@@ -89,24 +94,35 @@ class WriteBack:
             if batch is None:
                 return
             events, tags = batch
-            attempt = 0
-            while True:
-                attempt += 1
-                try:
-                    self._client.collect(self._stream, events)
-                    self.posts += 1
-                    break
-                except RemoteError as exc:
-                    self.failures += 1
-                    log.warning("write-back to stream %s failed (attempt %d): %s", self._stream, attempt,
-                                REDACTOR(exc))
-                    if self._stop.is_set() and attempt >= 3:
-                        log.error("giving up write-back of %d users at shutdown; they stay pending", len(tags))
-                        events = []
-                        tags = []
-                        break
-                    time.sleep(backoff_delay(attempt, base=0.05, cap=2.0))
+            lost = self._post(events, len(tags))
             with self._cond:
                 self._busy = False
-            if tags:
+            if lost is not None and tags:
+                if self._on_lost is not None:
+                    self._on_lost(tags, lost)
+            elif lost is None and tags:
                 self._on_landed(tags, time.time())
+
+    def _post(self, events: list[dict[str, Any]], users: int) -> str | None:
+        """None when the batch landed where the job lives; else why it did not (the users stay pending)."""
+        attempt = 0
+        while True:
+            attempt += 1
+            now_on = self._client.instance
+            if self._instance and now_on and now_on != self._instance:
+                return f"Lytics restarted (instance {self._instance} -> {now_on}) and lost the job; not written back"
+            try:
+                landed_on = self._client.collect(self._stream, events)
+            except RemoteError as exc:
+                self.failures += 1
+                log.warning("write-back to stream %s failed (attempt %d): %s", self._stream, attempt, REDACTOR(exc))
+                if self._stop.is_set() and attempt >= 3:
+                    log.error("giving up write-back of %d users at shutdown; they stay pending", users)
+                    return "write-back given up at shutdown"
+                time.sleep(backoff_delay(attempt, base=0.05, cap=2.0))
+                continue
+            self.posts += 1
+            if self._instance and landed_on and landed_on != self._instance:
+                return (f"written to a restarted Lytics (instance {landed_on}, the job lived in {self._instance}) "
+                        "that no longer has the job or its mappings: not enriched")
+            return None

@@ -1,15 +1,16 @@
 """Render a scenario file (jsonnet or JSON) with imports confined to the scenarios folder.
 
-Rendering is bounded twice: max_stack stops deep recursion, and a time limit stops loops (a huge std.range, a
-foldl over millions) the way harness.templates does: the caller stops waiting, the Go evaluation it cannot
-interrupt is abandoned, and at most two abandoned evaluations may run at once (then renders are refused until
-one ends; a CLI run exits, which ends them).
+Rendering is bounded: max_stack stops deep recursion; render() runs the evaluation in a child process
+(harness.templates.isolate) under a memory cap and a time limit, killed and replaced when it runs away (a huge
+std.range, a foldl over millions, a doubling string), so neither memory nor CPU is left burning; the rendered
+document is capped in size. render_here() is the evaluation itself, run inside that child.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,8 @@ from harness.scenario.imports import refusal_error
 from harness.templates.pool import EvalPool
 
 RENDER_TIMEOUT_S = 10.0
+RENDER_MEMORY_MB = 1024  # address space the rendering child may add to its warmed-up size
+RENDER_MAX_BYTES = 64 * 1024 * 1024  # the rendered scenario, as JSON
 _POOL = EvalPool(max_runaway=2, name="scenario-render")
 _POS_RE = re.compile(r"(?P<file>[^\s:]+\.(?:jsonnet|libsonnet|json)):(?P<line>\d+):(?P<col>\d+)")
 
@@ -33,8 +36,8 @@ def scenario_root(path: Path) -> Path:
     return path.resolve().parent
 
 
-def render(path: str | Path, *, ext_vars: dict[str, str] | None = None,
-           timeout_s: float = RENDER_TIMEOUT_S) -> dict[str, Any]:
+def render_here(path: str | Path, *, ext_vars: dict[str, str] | None = None,
+                timeout_s: float = RENDER_TIMEOUT_S) -> dict[str, Any]:
     p = Path(path)
     if not p.is_file():
         raise ScenarioError(f"no such scenario file (expected a .jsonnet or .json file at {p})", file=str(p))
@@ -65,7 +68,7 @@ def render(path: str | Path, *, ext_vars: dict[str, str] | None = None,
 
     busy = _POOL.runaway
     try:
-        out = _POOL.call(run, timeout_s)
+        out = _POOL.call(run, timeout_s) if timeout_s else run()
     except TemplateTimeout:
         why = ("refused: earlier scenarios are still rendering past their time limit" if busy >= 2 else
                f"did not finish within {timeout_s:g}s (a loop too big for a scenario?)")
@@ -92,3 +95,50 @@ def _jsonnet_error(text: str, p: Path) -> ScenarioError:
         return ScenarioError(f"jsonnet: {first}", file=str(p), line=int(m.group("line")), col=int(m.group("col")))
     where = f" (at {m.group('file')}:{m.group('line')}:{m.group('col')})" if m else ""
     return ScenarioError(f"jsonnet: {first}{where}", file=str(p))
+
+
+_CHILD: Any = None
+_CHILD_LOCK = threading.Lock()
+
+
+def render(path: str | Path, *, ext_vars: dict[str, str] | None = None,
+           timeout_s: float = RENDER_TIMEOUT_S) -> dict[str, Any]:
+    """render_here() in a killable child process with a memory cap (one at a time; the child is reused)."""
+    global _CHILD
+    from harness.templates.isolate import IsolatedRenderer
+
+    p = Path(path)
+    if not p.is_file():
+        return render_here(p, ext_vars=ext_vars, timeout_s=0)  # names the missing file; nothing to evaluate
+    with _CHILD_LOCK:
+        if _CHILD is None:
+            _CHILD = IsolatedRenderer(max_stack=500, timeout_s=timeout_s, memory_limit_mb=RENDER_MEMORY_MB,
+                                      max_output_bytes=RENDER_MAX_BYTES,
+                                      handlers={"scenario": "harness.scenario.loader:child_render"})
+        child = _CHILD
+    line = json.dumps({"op": "scenario", "path": str(p.resolve()),
+                       "ext_vars": ext_vars or {}}).encode("utf-8") + b"\n"
+    answer, kind, why = child.ask(line, timeout_s if timeout_s and timeout_s > 0 else None)
+    if answer is None:
+        if kind == "timeout":
+            why = f"did not finish within {timeout_s:g}s (a loop too big for a scenario?); the process was killed"
+        raise ScenarioError(f"jsonnet: rendering {why}", file=str(p))
+    if "scenario_error" in answer:
+        err = answer["scenario_error"]
+        raise ScenarioError(err["message"], file=err.get("file") or str(p), path=err.get("path"),
+                            line=err.get("line"), col=err.get("col"))
+    return answer["doc"]  # type: ignore[no-any-return]
+
+
+def child_render(req: dict[str, Any], max_output_bytes: int) -> dict[str, Any]:
+    """render_here() inside the isolated child (harness.templates.isolate); errors travel as plain data."""
+    try:
+        doc = render_here(req["path"], ext_vars=req["ext_vars"], timeout_s=0)
+    except ScenarioError as exc:
+        return {"scenario_error": {"message": exc.message, "file": exc.file, "path": exc.path, "line": exc.line,
+                                   "col": exc.col}}
+    text = json.dumps(doc)
+    if max_output_bytes and len(text) > max_output_bytes:
+        return {"scenario_error": {"message": f"jsonnet: the rendered scenario is {len(text):,} bytes, over the "
+                                              f"limit of {max_output_bytes:,} bytes"}}
+    return {"doc": doc}

@@ -35,13 +35,16 @@ def cmd_render(args: argparse.Namespace) -> int:
         profile = inputs.load_profile(args.profile)
         events = [inputs.parse_segment_event(spec) for spec in args.segment_event or []]
         entity = build_entity(profile, fields, events)
-        engine = TemplateEngine(timeout_s=args.timeout)
+        # an untrusted template: a killable child process with a memory cap, not a thread that runs on
+        engine = TemplateEngine(isolation="process", timeout_s=args.timeout,
+                                memory_limit_mb=getattr(args, "memory_mb", None) or 2048)
         engine.compile_check(source, filename=args.template)
     except (ConfigError, TemplateEvalError) as exc:
         _err(str(exc))
         return EXIT_UNUSABLE
     try:
-        rendered = engine.render(source, entity, job, filename=args.template)
+        with engine:
+            rendered = engine.render(source, entity, job, filename=args.template)
         url, headers, body = split_override(rendered.value)
     except TemplateAssertionFailed as exc:
         _err(f"the runner would omit this user: assert failed: {exc.message}")

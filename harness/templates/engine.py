@@ -28,6 +28,19 @@ from harness.templates.scan import scan
 LIBRARY_PATH = f"<lytemplates>/{library.LIBRARY_NAME}"  # how library frames appear in go-jsonnet traces
 ERROR_PREFIX = "evaluating snippet: "
 _MAX_TRACE = 20
+# A webhook body is a few hundred bytes; a template that renders megabytes (a doubling string) is refused before
+# its output is used or sent anywhere.
+DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024
+
+
+def output_too_big(text: str, limit: int) -> str | None:
+    """Why `text` is refused (None if within `limit` bytes of UTF-8; 0 = no limit)."""
+    if not limit or len(text) * 4 <= limit:
+        return None
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size <= limit:
+        return None
+    return f"the rendered output is {size:,} bytes, over the limit of {limit:,} bytes"
 
 
 @dataclass(frozen=True)
@@ -113,6 +126,7 @@ class TemplateEngine:
         isolation: Literal["thread", "process"] = "thread",
         max_runaway: int = 2,
         memory_limit_mb: int = 2048,
+        max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES,
     ) -> None:
         if max_stack < 1:
             raise ConfigError(f"max_stack must be at least 1, got {max_stack}")
@@ -123,6 +137,7 @@ class TemplateEngine:
         self.isolation = isolation
         self._pool = EvalPool(max_runaway=max_runaway) if timeout_s and timeout_s > 0 else None
         self._memory_limit_mb = memory_limit_mb
+        self.max_output_bytes = max_output_bytes
         self._child: Any = None
         self._child_lock = threading.Lock()
 
@@ -233,7 +248,8 @@ class TemplateEngine:
         with self._child_lock:
             if self._child is None:
                 self._child = IsolatedRenderer(
-                    max_stack=self.max_stack, timeout_s=self.timeout_s, memory_limit_mb=self._memory_limit_mb
+                    max_stack=self.max_stack, timeout_s=self.timeout_s, memory_limit_mb=self._memory_limit_mb,
+                    max_output_bytes=self.max_output_bytes,
                 )
             return self._child
 
@@ -309,6 +325,9 @@ class TemplateEngine:
             return self._refusal(refusals[0], filename)
         if native_failures:
             return self._callback_failure(native_failures[0], filename)
+        too_big = output_too_big(text, self.max_output_bytes)
+        if too_big is not None:
+            return Outcome(kind="eval", message=too_big, raw=_synthetic_raw(too_big, filename))
         return Outcome(text=text, fields_read=tuple(sorted(reads)))
 
     @staticmethod

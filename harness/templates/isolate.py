@@ -11,6 +11,7 @@ fresh one for the next call.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import json
 import os
 import selectors
@@ -20,20 +21,26 @@ import tempfile
 import threading
 import time
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from harness.errors import ConfigError
 
 _PROJECT_ROOT = str(Path(__file__).resolve().parents[2])
+STARTUP_TIMEOUT_S = 60.0  # importing and warming up, on a loaded machine
 
 
 class IsolatedRenderer:
     """One child process at a time, used by one caller at a time (calls are serialised)."""
 
-    def __init__(self, *, max_stack: int, timeout_s: float, memory_limit_mb: int) -> None:
+    def __init__(self, *, max_stack: int, timeout_s: float, memory_limit_mb: int,
+                 max_output_bytes: int = 0, handlers: Mapping[str, str] | None = None) -> None:
+        """`handlers` maps a request `op` to a `module:function` the child imports before its memory cap (how the
+        scenario loader renders scenarios here without this module knowing about scenarios)."""
         self.max_stack = max_stack
+        self.handlers = dict(handlers or {})
+        self.max_output_bytes = max_output_bytes
         self.timeout_s = timeout_s if timeout_s and timeout_s > 0 else None
         self.memory_limit_mb = memory_limit_mb
         self._proc: subprocess.Popen[bytes] | None = None
@@ -57,6 +64,8 @@ class IsolatedRenderer:
             "harness.templates.isolate",
             str(self.max_stack),
             str(self.memory_limit_mb),
+            str(self.max_output_bytes),
+            *(f"{op}={target}" for op, target in self.handlers.items()),
         ]
         self._proc = subprocess.Popen(
             args,
@@ -114,40 +123,47 @@ class IsolatedRenderer:
             line = json.dumps(request).encode("utf-8") + b"\n"
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"cannot pass the render inputs to the template: {exc}") from exc
-        with self._lock:
-            if self._proc is None or self._proc.poll() is not None:
-                self._stop()
-                self._start()
-            proc = self._proc
-            assert proc is not None and proc.stdin is not None
-            try:
-                proc.stdin.write(line)
-                proc.stdin.flush()
-                answer = self._read_line(proc)
-            except BrokenPipeError:
-                answer = b""  # the child died before reading the request
-            if answer is None or answer == b"":
-                if answer is None:
-                    message = (
-                        f"template evaluation did not finish within {self.timeout_s:g}s (process killed)"
-                    )
-                    kind = "timeout"
-                else:
-                    proc.wait()
-                    message, kind = self._crash_reason(), "eval"
-                self._stop()
-                return Outcome(kind=kind, message=message, raw=_synthetic_raw(message, filename))
-        data = json.loads(answer)
+        data, kind, message = self.ask(line, self.timeout_s)
+        if data is None:
+            return Outcome(kind=kind, message=message, raw=_synthetic_raw(message, filename))
         if "config_error" in data:
             raise ConfigError(data["config_error"])
         data["fields_read"] = tuple(data["fields_read"])
         return Outcome(**data)
 
-    def _read_line(self, proc: subprocess.Popen[bytes]) -> bytes | None:
+    def ask(self, line: bytes, timeout_s: float | None) -> tuple[dict[str, Any] | None, str, str]:
+        """Send one request line; (answer, "", "") or (None, "timeout" | "eval", why) after killing the child."""
+        with self._lock:
+            if self._proc is None or self._proc.poll() is not None:
+                self._stop()
+                self._start()
+                if self._read_line(self._proc, STARTUP_TIMEOUT_S) != b'{"ready": true}':
+                    self._stop()
+                    return None, "eval", f"the evaluation process did not start within {STARTUP_TIMEOUT_S:g}s"
+            proc = self._proc
+            assert proc is not None and proc.stdin is not None
+            try:
+                proc.stdin.write(line)
+                proc.stdin.flush()
+                answer = self._read_line(proc, timeout_s)
+            except BrokenPipeError:
+                answer = b""  # the child died before reading the request
+            if answer is None or answer == b"":
+                if answer is None:
+                    message = f"evaluation did not finish within {timeout_s:g}s (process killed)"
+                    kind = "timeout"
+                else:
+                    proc.wait()
+                    message, kind = self._crash_reason(), "eval"
+                self._stop()
+                return None, kind, message
+        return json.loads(answer), "", ""
+
+    def _read_line(self, proc: subprocess.Popen[bytes], timeout_s: float | None) -> bytes | None:
         """One answer line; None on timeout, b'' if the child died."""
         assert proc.stdout is not None
         fd = proc.stdout.fileno()
-        deadline = None if self.timeout_s is None else time.monotonic() + self.timeout_s
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
         with selectors.DefaultSelector() as sel:
             sel.register(fd, selectors.EVENT_READ)
             while b"\n" not in self._buffer:
@@ -173,11 +189,12 @@ def _reap(proc: subprocess.Popen[bytes], stderr: Any) -> None:
             stream.close()
 
 
-def _warm_engine(max_stack: int) -> Any:
+def _warm_engine(max_stack: int, max_output_bytes: int) -> Any:
     """Import and run everything once, so no shared library has to be mapped after the memory cap is set."""
     from harness.templates.engine import TemplateEngine
 
-    engine = TemplateEngine(max_stack=max_stack, timeout_s=0)  # the parent enforces the deadline
+    # the parent enforces the deadline
+    engine = TemplateEngine(max_stack=max_stack, timeout_s=0, max_output_bytes=max_output_bytes)
     engine.evaluate_here(
         "local e = import 'lytemplates.libsonnet';\n{a: e.get('a'), b: e.sha256(e.segSlug())}",
         {"a": 1},
@@ -188,6 +205,16 @@ def _warm_engine(max_stack: int) -> Any:
         bounded=False,
     )
     return engine
+
+
+def _load_handlers(specs: list[str]) -> dict[str, Callable[[dict[str, Any], int], dict[str, Any]]]:
+    """`op=module:function` arguments -> callables (imported before the memory cap, like the engine)."""
+    handlers = {}
+    for spec in specs:
+        op, _, target = spec.partition("=")
+        module, _, name = target.partition(":")
+        handlers[op] = getattr(importlib.import_module(module), name)
+    return handlers
 
 
 def _cap_memory(headroom_mb: int) -> None:
@@ -203,12 +230,21 @@ def _cap_memory(headroom_mb: int) -> None:
 
 def main(argv: list[str]) -> None:
     max_stack, memory_mb = int(argv[0]), int(argv[1])
-    engine = _warm_engine(max_stack)
+    max_output = int(argv[2]) if len(argv) > 2 else 0
+    handlers = _load_handlers(argv[3:])
+    engine = _warm_engine(max_stack, max_output)
     if memory_mb > 0:
         _cap_memory(memory_mb)
     out = sys.stdout.buffer
+    out.write(b'{"ready": true}\n')  # start-up is not charged to the first request's time limit
+    out.flush()
     for raw in sys.stdin.buffer:
         req = json.loads(raw)
+        handler = handlers.get(req.get("op", ""))
+        if handler is not None:
+            out.write(json.dumps(handler(req, max_output)).encode("utf-8") + b"\n")
+            out.flush()
+            continue
         try:
             outcome = engine.evaluate_here(
                 req["source"],

@@ -14,7 +14,7 @@ bp = Blueprint("admin", __name__, url_prefix="/__admin")
 @bp.get("/health")
 def health() -> Response:
     """Liveness; needs no key."""
-    return envelope({"ok": True})
+    return envelope({"ok": True, "instance": backend().instance})
 
 
 @bp.get("/feed")
@@ -28,7 +28,8 @@ def read_feed() -> Response:
     except StaleCursor as exc:
         raise Gone(f"feed cursor after={after} is older than the oldest retained event {exc.oldest_seq}",
                    data={"oldest_seq": exc.oldest_seq, "last_seq": exc.last_seq}) from None
-    return envelope({"events": page.events, "last_seq": page.last_seq, "oldest_seq": page.oldest_seq})
+    return envelope({"events": page.events, "last_seq": page.last_seq, "oldest_seq": page.oldest_seq,
+                     "instance": backend().instance})
 
 
 @bp.get("/jobs/<job_id>/runtime")
@@ -41,6 +42,18 @@ def job_runtime(job_id: str) -> Response:
 def report_job(job_id: str) -> Response:
     """Runner report: status (a user pause wins), counters (absolute values), logs (appended, bounded)."""
     return envelope(backend().report_job(job_id, json_body()))
+
+
+@bp.post("/jobs/<job_id>/lease")
+def take_lease(job_id: str) -> Response:
+    """Take or renew the job's lease `{"holder", "ttl_s"}`; 409 naming the holder while another runner's runs."""
+    return envelope(backend().take_lease(job_id, json_body()))
+
+
+@bp.post("/jobs/<job_id>/lease/release")
+def release_lease(job_id: str) -> Response:
+    """Give the lease back `{"holder"}` (a stopping runner), so a successor need not wait for it to expire."""
+    return envelope(backend().release_lease(job_id, json_body()))
 
 
 @bp.post("/reset")

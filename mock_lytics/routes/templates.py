@@ -30,13 +30,19 @@ def _permissive() -> bool:
     return bool(current_app.config.get("PERMISSIVE_TEMPLATE_API"))
 
 
+# Test renders run untrusted templates: in a child process with a memory cap, killed when late, so an answer
+# ("did not finish") never leaves an evaluation running or allocating behind it.
+TEST_MEMORY_MB = 512
+
+
 def _engine() -> Any:
-    """One TemplateEngine per app, built on first use (it owns worker threads)."""
+    """One TemplateEngine per app, built on first use (it owns its evaluation process)."""
     engine = current_app.extensions.get(ENGINE)
     if engine is None:
         from harness.templates import TemplateEngine
 
-        engine = current_app.extensions[ENGINE] = TemplateEngine()
+        engine = current_app.extensions[ENGINE] = TemplateEngine(isolation="process",
+                                                                 memory_limit_mb=TEST_MEMORY_MB)
     return engine
 
 

@@ -108,6 +108,16 @@ class Cluster:
         self.lytics = lytics_session(self.lytics_info["url"], self.api_key, admin_key=self.admin_key)
         self.ansira = ServiceSession(self.ansira_info["url"], headers={"X-Admin-Key": self.admin_key})
 
+    def restart_lytics(self, sig: int = signal.SIGKILL) -> None:
+        """Kill mock Lytics and start a fresh one on the same port and keys: it comes back empty (memory only)."""
+        old = next(p for p in self.procs if p.name.startswith("mock-lytics") and p.popen.poll() is None)
+        old.stop(sig)
+        port = self.lytics_info["url"].rsplit(":", 1)[1]
+        fresh = self.spawn(f"mock-lytics-{len(self.procs)}", "mock", "lytics", "--port", port,
+                           "--api-key-env", "REL_LYTICS_KEY", "--admin-key-env", "REL_ADMIN_KEY")
+        info = fresh.info()
+        assert info["url"] == self.lytics_info["url"], info
+
     def start_runner(self, name: str, options: dict[str, Any] | None = None) -> Proc:
         proc = self.spawn(name, "-v", "runner", "--lytics-url", self.lytics_info["url"], "--api-key-env",
                           "REL_LYTICS_KEY", "--admin-key-env", "REL_ADMIN_KEY", "--outcomes",

@@ -1,0 +1,87 @@
+"""Runaway templates and scenarios are bounded in memory and time: they run in a killable child process with a
+memory cap, and outputs past the size limit are refused with a clear error."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+import requests
+
+from harness.errors import ScenarioError
+from harness.scenario import loader
+from harness.templates import TemplateEngine
+
+LOOP = "std.foldl(function(a, b) a + b, std.range(1, 400000000), 0)"
+DOUBLING = "local d(s, n) = if n == 0 then s else d(s + s, n - 1); {x: d('ab', 26)}"
+GIB = 1024 ** 3
+
+
+def _wait_ready(proc: subprocess.Popen[bytes], ready: Path) -> dict[str, str]:
+    deadline = time.monotonic() + 60
+    while not ready.exists():
+        assert proc.poll() is None, "harness serve exited early"
+        assert time.monotonic() < deadline, "ready file never appeared"
+        time.sleep(0.05)
+    return json.loads(ready.read_text())
+
+
+def test_runaway_template_tests_leave_serve_bounded_and_rendering(tmp_path: Path) -> None:
+    ready = tmp_path / "ready.json"
+    proc = subprocess.Popen([sys.executable, "-m", "harness", "serve", "--ready-file", str(ready)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        info = _wait_ready(proc, ready)
+        url, key = info["lytics_url"] + "/v2/template/test?desired_format=json", {"Authorization": info["lytics_api_key"]}
+        serve = psutil.Process(proc.pid)
+        for _ in range(2):
+            started = time.monotonic()
+            r = requests.post(url, headers=key, json={"template": LOOP, "entity": {}}, timeout=30)
+            data = r.json()["data"]  # whichever bound it meets first: the memory cap or the time limit
+            assert r.status_code == 200 and ("did not finish within 2s" in data or "out of memory" in data), data
+            assert time.monotonic() - started < 2 + 5  # the time bound, plus a loaded machine's slack
+            assert not [c for c in serve.children(recursive=True) if c.is_running()
+                        and c.status() != psutil.STATUS_ZOMBIE and c.cpu_percent(0.2) > 50], "left running"
+        big = requests.post(url, headers=key, json={"template": DOUBLING, "entity": {}}, timeout=30).json()["data"]
+        assert "over the limit of 1,048,576 bytes" in big or "out of memory" in big, big[:300]
+        ok = requests.post(url, headers=key, json={"template": "{a: 1 + 1}", "entity": {}}, timeout=10)
+        assert ok.json()["data"].strip().replace(" ", "").replace("\n", "") == '{"a":2}'
+        assert serve.memory_info().rss < GIB
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(30)
+
+
+def test_output_past_the_cap_is_refused_with_a_clear_error() -> None:
+    with TemplateEngine(isolation="process", timeout_s=10, max_output_bytes=1000) as eng:
+        out = eng.evaluate("{x: std.repeat('a', 5000)}", {})
+    assert out.kind == "eval" and "5,015 bytes, over the limit of 1,000 bytes" in out.message
+    assert TemplateEngine(max_output_bytes=1000).evaluate("{x: 'small'}", {}).text is not None
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    (f"{{n: {LOOP}}}", ("did not finish within 2s", "out of memory (limit 1024 MB)")),  # whichever comes first
+    # a doubling string meets the memory cap within a second on a quiet machine, the time limit first on a busy one
+    ("local d(s, n) = if n == 0 then s else d(s + s, n - 1); {x: d('ab', 34)}",
+     ("did not finish within 2s", "out of memory (limit 1024 MB)")),
+])
+def test_runaway_scenario_render_is_killed_with_a_clear_error(tmp_path: Path, body: str,
+                                                             expected: tuple[str, ...]) -> None:
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    (folder / "runaway.jsonnet").write_text(body)
+    me = psutil.Process()
+    before = me.memory_info().rss
+    with pytest.raises(ScenarioError) as err:
+        loader.render(folder / "runaway.jsonnet", timeout_s=2)
+    assert any(e in str(err.value) for e in expected) and "runaway.jsonnet" in str(err.value)
+    assert me.memory_info().rss - before < 200 * 1024 ** 2  # evaluated elsewhere, and that process is gone
+    good = folder / "good.jsonnet"
+    good.write_text("{a: 1}")
+    assert loader.render(good) == {"a": 1}  # a fresh child renders the next one
