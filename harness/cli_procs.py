@@ -146,6 +146,11 @@ def cmd_runner(args: argparse.Namespace) -> int:
                 for job_id, outcomes in runner.outcomes.items():
                     for o in outcomes.snapshot():
                         fh.write(REDACTOR(json.dumps({"job_id": job_id, **o})) + "\n")
+        if args.requests:
+            with open(args.requests, "w", encoding="utf-8") as fh:
+                for job_id, outcomes in runner.outcomes.items():
+                    for r in outcomes.requests_snapshot():
+                        fh.write(json.dumps({"job_id": job_id, **r}) + "\n")
         print(REDACTOR(json.dumps(runner.summary())), flush=True)
 
     wait_for_signal(stop)
@@ -174,6 +179,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     run.add_argument("--admin-key-env")
     run.add_argument("--ready-file")
     run.add_argument("--outcomes", help="write the per-user outcome log here (JSON lines) on exit")
+    run.add_argument("--requests", help="write the webhook request log here (JSON lines: request_id, user, sent_ts, "
+                     "received_ts, status, retry_after) on exit")
     run.add_argument("--options", help="RunnerOptions overrides as JSON")
     run.add_argument("--dry-run", action="store_true", help="render and log requests, send nothing")
     run.add_argument("--max-calls", type=int, help="hard cap on webhook requests")

@@ -20,7 +20,7 @@ import ssl
 import threading
 import weakref
 from base64 import b64encode
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -41,6 +41,10 @@ class Timeouts:
 
     def as_tuple(self) -> tuple[float, float]:
         return (self.connect, self.read)
+
+
+class SendCancelled(Exception):
+    """`before_send` said no: nothing was written, the connection stays usable."""
 
 
 class Reply:
@@ -141,7 +145,10 @@ class PoolSession:
     def request(self, method: str, url: str, *, params: Mapping[str, Any] | None = None,
                 headers: Mapping[str, str] | None = None, data: bytes | str | Mapping[str, Any] | None = None,
                 json: Any = None, auth: tuple[str, str] | None = None,
-                timeout: tuple[float, float] | None = None) -> Reply:
+                timeout: tuple[float, float] | None = None, before_send: Callable[[], bool] | None = None) -> Reply:
+        """`before_send` runs once the connection is up, immediately before the request is written: the caller's
+        last chance to check it may still send (a rate gate) and to stamp the send time. False raises
+        SendCancelled."""
         if url.startswith("/"):
             url = self.base_url + url
         if params:
@@ -170,6 +177,8 @@ class PoolSession:
             raise requests.exceptions.SSLError(f"{parts.netloc}: {exc}") from None
         except OSError as exc:
             raise requests.ConnectionError(f"{parts.netloc}: {exc}") from None
+        if before_send is not None and not before_send():
+            raise SendCancelled(f"{method} {parts.netloc}: not sent")
         try:
             assert conn.sock is not None
             conn.sock.settimeout(read)

@@ -186,6 +186,7 @@ class JournalMiddleware:
             "ts": self.backend.clock(),
             "method": environ.get("REQUEST_METHOD", ""),
             "path": environ.get("PATH_INFO", ""),
+            "request_id": _request_id(environ),
             "journal": True,
         }
         environ[RECORD_KEY] = record
@@ -210,6 +211,15 @@ class JournalMiddleware:
             raise ConnectionResetError("connection closed without a response (simulated fault)")
         start_response(*captured)
         return body
+
+
+REQUEST_ID_MAX = 128
+
+
+def _request_id(environ: dict[str, Any]) -> str | None:
+    """The client's X-Enrichsim-Request-Id, printable ASCII and bounded: it is echoed into the journal."""
+    value = str(environ.get("HTTP_X_ENRICHSIM_REQUEST_ID") or "")[:REQUEST_ID_MAX]
+    return value if value and value.isascii() and value.isprintable() else None
 
 
 def _no_write(data: bytes) -> None:

@@ -22,6 +22,7 @@ class JournalEntry(TypedDict):
     email: str | None
     fault: str | None
     retry_after: float | None
+    request_id: str | None  # the client's X-Enrichsim-Request-Id, if it sent one (joins the runner's request log)
 
 
 class Journal:
@@ -60,6 +61,7 @@ class Journal:
             email=entry.get("email"),
             fault=entry.get("fault"),
             retry_after=entry.get("retry_after"),
+            request_id=entry.get("request_id"),
         )
         if len(self._entries) == self.capacity:
             self.dropped += 1

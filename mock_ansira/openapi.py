@@ -246,7 +246,7 @@ def _entry_schema() -> dict[str, Any]:
         "status": "integer",
     }
     props: dict[str, Any] = {k: {"type": t} for k, t in nullable.items()}
-    for key in ("operation", "client_id", "email", "fault"):
+    for key in ("operation", "client_id", "email", "fault", "request_id"):
         props[key] = {"type": ["string", "null"]}
     props["retry_after"] = {"type": ["number", "null"]}
     assert set(props) == set(JournalEntry.__annotations__)

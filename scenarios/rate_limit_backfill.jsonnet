@@ -1,8 +1,8 @@
 // Rate limit with backfill: Ansira allows 50 calls a second with a burst of 20; the backfill is 120 users,
 // six times the burst, sent by 10 workers (Ansira's Retry-After is whole seconds, so each 429 costs ~1 s).
 //
-// Proves: the job meets 429s (so the limit really bit), honours every Retry-After (no request inside a
-// Retry-After window beyond the ones already in flight when the 429 went out), loses nobody, and never gets
+// Proves: the job meets 429s (so the limit really bit), honours every Retry-After (nothing sent after the runner
+// received a 429 until its Retry-After is over; requests already on the wire are fine), loses nobody, and never gets
 // a successful answer twice for the same user: every user is enriched and the audience drains.
 // `harness load scenarios/rate_limit_backfill.jsonnet` (the `load` section) grows the backfill to 1,000 users, so the
 // job stays at the limit for the whole run, and adds 20 new users/s for 10 s while it runs, with thresholds on the

@@ -7,12 +7,12 @@ audience (`cause_ts` of the enter event), to mock Lytics' change time of the enr
 
 from __future__ import annotations
 
-import bisect
-from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness import retry_after
 from harness.runner.outcomes import percentile
 
 
@@ -40,6 +40,7 @@ class Raw:
     process_cpu_s: dict[str, float | None] = field(default_factory=dict)
     runner_peak_rss: int | None = None
     target_rate: float = 0.0
+    runner_requests: list[dict[str, Any]] = field(default_factory=list)  # the runner's request log (send times)
 
 
 def latencies_ms(raw: Raw) -> tuple[list[float], int]:
@@ -60,30 +61,10 @@ def latencies_ms(raw: Raw) -> tuple[list[float], int]:
     return sorted(out), len(first_enter)
 
 
-def retry_after_violations(journal: Iterable[dict[str, Any]], *, allowance: int, grace_s: float) -> int:
-    """Requests inside a Retry-After window, beyond `allowance` already in flight within `grace_s` of its start.
-
-    The same rule as the `retry_after_respected` scenario check, in O(n log n) for journals of 100,000 calls.
-    """
-    calls: dict[Any, list[float]] = defaultdict(list)
-    windows: list[tuple[Any, float, float]] = []
-    for e in journal:
-        if e.get("operation") != "token":
-            calls[e.get("client_id")].append(float(e["ts"]))
-        ra = e.get("retry_after")
-        if ra:
-            sent = float(e["ts"]) + float(e.get("duration_ms") or 0) / 1000.0
-            windows.append((e.get("client_id"), sent, sent + float(ra)))
-    for ts in calls.values():
-        ts.sort()
-    violations = 0
-    for client, lo, hi in windows:
-        ts = calls[client]
-        start, stop = bisect.bisect_right(ts, lo), bisect.bisect_left(ts, hi - 0.01)
-        inside = max(0, stop - start)
-        early = max(0, min(stop, bisect.bisect_right(ts, lo + grace_s)) - start)
-        violations += inside - min(allowance, early)
-    return violations
+def retry_after_violations(journal: Iterable[dict[str, Any]], *, allowance: int, grace_s: float,
+                           requests: Mapping[str, Mapping[str, Any]] | None = None) -> int:
+    """Requests the runner sent inside a Retry-After window: the `retry_after_respected` check's rule and count."""
+    return retry_after.violations(journal, requests, allowance=allowance, grace_s=grace_s, show=0).violations
 
 
 def compute(raw: Raw) -> dict[str, float | None]:
@@ -184,7 +165,8 @@ def _ansira(raw: Raw, m: dict[str, float | None]) -> None:
     m["retries"] = float(rc.get("retried", 0) + rc.get("retry_after_honoured", 0)
                          + rc.get("token_refresh_on_401", 0) + rc.get("transport_errors", 0))
     m["retry_after_violations"] = float(retry_after_violations(
-        raw.journal, allowance=max(0, raw.max_workers - 1), grace_s=raw.retry_after_grace_s))
+        raw.journal, allowance=max(0, raw.max_workers - 1), grace_s=raw.retry_after_grace_s,
+        requests={str(r["request_id"]): r for r in raw.runner_requests}))
     if len(calls) >= 2 and ok:
         span = max(float(e["ts"]) for e in ok) - min(float(e["ts"]) for e in calls)
         m["achieved_rate"] = _r(len(ok) / span) if span > 0 else None

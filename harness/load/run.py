@@ -118,9 +118,11 @@ class LoadRun:
             child.ready = wait_ready_file(ready[name], child, 30.0)
         behaviour.unlink()
         outcomes = work / "runner-outcomes.jsonl"
+        requests_log = work / "runner-requests.jsonl"
         runner = procs.spawn("runner", ["-m", "harness", "runner", "--lytics-url", lytics.ready["url"],
                                         "--api-key-env", KEY_ENV, "--admin-key-env", ADMIN_ENV,
-                                        "--outcomes", str(outcomes), "--options", json.dumps(self.sc.runner),
+                                        "--outcomes", str(outcomes), "--requests", str(requests_log),
+                                        "--options", json.dumps(self.sc.runner),
                                         "--ready-file", str(ready["runner"])], ready_file=ready["runner"])
         for path in ready.values():  # read; the Ansira one holds the client secret
             path.unlink(missing_ok=True)
@@ -143,6 +145,7 @@ class LoadRun:
         self.progress("stopping the runner")
         runner.stop(timeout=30)
         raw.outcomes = _outcomes(outcomes)
+        raw.runner_requests = _outcomes(requests_log)
         raw.runner_counters = _runner_counters(runner)
         raw.runner_peak_rss = runner.peak_rss
         for child in procs.children:  # CPU spent from the job's start on: the enrichment work, not the set-up

@@ -8,21 +8,27 @@ error); 10 consecutive failed requests put the whole job into error backoff, and
 
 from __future__ import annotations
 
+import functools
+import itertools
 import logging
 import threading
 import time
+import uuid
 from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 import requests
 
+from harness.connpool import SendCancelled
 from harness.errors import ConfigError, RemoteError, TemplateAssertionFailed, TemplateError
 from harness.http import Timeouts, webhook_session
 from harness.redact import REDACTOR
+from harness.retry_after import HEADER as REQUEST_ID_HEADER
 from harness.runner.delivery import JobSpec, Placement, require_secure_url
 from harness.runner.lytics import LyticsClient
 from harness.runner.oauth import TokenManager
+from harness.runner.options import RunnerOptions
 from harness.runner.outcomes import ENRICHED, OMITTED, Outcome, OutcomeLog
 from harness.runner.pacing import Gate, backoff_delay, parse_retry_after
 from harness.runner.queue import WorkItem, WorkQueue
@@ -32,57 +38,6 @@ from harness.timefmt import rfc3339
 
 log = logging.getLogger("harness.runner.job")
 USER_STATES = frozenset({"paused", "killed", "deleted"})
-
-
-@dataclass(frozen=True)
-class RunnerOptions:
-    request_timeout_s: float = 10.0
-    rate_limit: float | None = None  # client-side requests/s shared by the job's workers
-    rate_burst: int | None = None
-    failures_before_job_error: int = 10
-    job_errors_before_failed: int = 5
-    job_backoff_s: float = 1.0
-    max_attempts_per_user: int = 30
-    backoff_base_s: float = 0.05
-    backoff_cap_s: float = 5.0
-    scan_page_size: int = 500
-    writeback_batch: int = 100
-    max_calls: int | None = None  # hard cap on webhook requests (live mode safety)
-    # users picked up whose write-back has not landed yet (None = 2 x worker_count): what a crash can cost a
-    # second call; room above worker_count keeps workers sending while a batch lands (measured: +7 % with no
-    # latency, +26 % at 50 ms, docs/performance.md); more buys throughput for a wider crash window
-    max_unlanded: int | None = None
-    dry_run: bool = False
-    # one runner per job: the job's lease in mock Lytics, renewed every report; a successor of a runner that
-    # died takes the job over after at most this long
-    lease_ttl_s: float = 5.0
-
-    def unlanded_limit(self, worker_count: int) -> int:
-        return max(1, self.max_unlanded or 2 * worker_count)
-
-    def __post_init__(self) -> None:
-        """A wrong type or range is an error here, not a crash inside a worker thread later."""
-        for name, (kind, lo, optional) in _OPTION_RULES.items():
-            value = getattr(self, name)
-            if value is None and optional:
-                continue
-            ok = isinstance(value, bool) if kind is bool else (
-                isinstance(value, kind) and not isinstance(value, bool) and value >= lo)
-            if not ok:
-                want = "true or false" if kind is bool else f"{'an integer' if kind is int else 'a number'} >= {lo:g}"
-                raise ValueError(f"{name}: expected {want}{' or null' if optional else ''}, got {value!r}")
-
-
-# option -> (type, minimum, may be None); int options refuse floats, number options take ints
-_OPTION_RULES: dict[str, tuple[type | tuple[type, ...], float, bool]] = {
-    "request_timeout_s": ((int, float), 0.001, False), "rate_limit": ((int, float), 0.001, True),
-    "rate_burst": (int, 1, True), "failures_before_job_error": (int, 1, False),
-    "job_errors_before_failed": (int, 1, False), "job_backoff_s": ((int, float), 0, False),
-    "max_attempts_per_user": (int, 1, False), "backoff_base_s": ((int, float), 0, False),
-    "backoff_cap_s": ((int, float), 0, False), "scan_page_size": (int, 1, False), "writeback_batch": (int, 1, False),
-    "max_calls": (int, 0, True), "max_unlanded": (int, 1, True), "dry_run": (bool, 0, False),
-    "lease_ttl_s": ((int, float), 0.1, False),
-}
 
 
 class EnrichmentJob:
@@ -117,6 +72,8 @@ class EnrichmentJob:
         self._logs: list[dict[str, Any]] = []
         self._backfills: list[threading.Thread] = []
         self.gate = Gate(rate=options.rate_limit, burst=options.rate_burst)
+        self._request_prefix = uuid.uuid4().hex[:12]  # request ids stay unique across runner restarts
+        self._request_seq = itertools.count(1)
         self.session = webhook_session(timeouts=Timeouts(connect=3.0, read=options.request_timeout_s))
         self.auth_config: dict[str, Any] = {}
         self.placement = Placement()
@@ -202,9 +159,11 @@ class EnrichmentJob:
             self._sending -= 1
             self._send_cond.notify_all()
 
-    def _request(self, url: str, params: dict[str, str], headers: dict[str, str], body: bytes) -> requests.Response:
+    def _request(self, url: str, params: dict[str, str], headers: dict[str, str], body: bytes,
+                 before_send: Callable[[], None]) -> requests.Response:
         try:
-            return self.session.request(self.spec.http_method, url, params=params, headers=headers, data=body)
+            return self.session.request(self.spec.http_method, url, params=params, headers=headers, data=body,
+                                        before_send=before_send)
         finally:
             self._end_send()
 
@@ -367,10 +326,20 @@ class EnrichmentJob:
             headers, params = self.placement.apply(token)
             headers.update(extra_headers)
             headers.setdefault("Content-Type", "application/json")
-            self.outcomes.count("sent")
+            request_id = f"{self._request_prefix}-{next(self._request_seq)}"
+            headers[REQUEST_ID_HEADER] = request_id  # joins the runner's request log to Ansira's journal
+            sent: list[float] = []
             try:
-                resp = self._request(url, params, headers, body)
+                resp = self._request(url, params, headers, body, before_send=functools.partial(self._admit, sent))
+            except SendCancelled:  # another worker's 429 closed the gate after this one passed it: not sent
+                outcome.attempts -= 1
+                with self._lock:
+                    self._calls -= 1
+                self.outcomes.count("send_deferred")
+                continue
             except requests.RequestException as exc:
+                if sent:
+                    self.outcomes.request(request_id, item.profile_id, sent[0], None, None, None)
                 self.outcomes.count("transport_errors")
                 outcome.unanswered += 1
                 outcome.http_status = None
@@ -379,6 +348,11 @@ class EnrichmentJob:
                 self._stop.wait(self._backoff(outcome.attempts))
                 continue
             status = resp.status_code
+            # A Retry-After closes the gate first thing: the receive time is stamped under the gate's lock, so
+            # every send stamped after it was refused by `admit` (docs/reliability.md, "Retry-After").
+            retry_after, received = self._answered(status, resp.headers.get("Retry-After"),
+                                                  first_401=status == 401 and token is not None and not refreshed)
+            self.outcomes.request(request_id, item.profile_id, sent[0], received, status, retry_after)
             outcome.http_status = status
             self.outcomes.count(f"http_{status}")
             if status == 401 and token is not None and self.tokens is not None:
@@ -401,18 +375,37 @@ class EnrichmentJob:
             if self.spec.never_retry(status):
                 self._omit(outcome, f"HTTP {status}")
                 return False
-            retry_after = parse_retry_after(resp.headers.get("Retry-After"))
             if status == 429:
                 self.outcomes.count("rate_limited")
             if retry_after is not None:
+                if self.options.ignore_retry_after:  # the test-only fault: retry at once
+                    self.outcomes.count("retry_after_ignored")
+                    continue
                 self.outcomes.count("retry_after_honoured")
-                self.gate.hold_for(retry_after)
                 self.status = "sleeping"
                 self._log("info", f"Retry-After {retry_after:.3f}s from webhook (HTTP {status})", "retry_after")
                 continue
             self.outcomes.count("retried")
             self._failure(f"HTTP {status}")
             self._stop.wait(self._backoff(outcome.attempts))
+
+    def _admit(self, sent: list[float]) -> bool:
+        """The gate's last word, immediately before the bytes go out; records the send time when it says yes."""
+        ts = self.gate.admit()
+        if ts is None:
+            return False
+        sent.append(ts)
+        self.outcomes.count("sent")
+        return True
+
+    def _answered(self, status: int, header: str | None, *, first_401: bool) -> tuple[float | None, float]:
+        """The Retry-After this answer asks the job to honour (None if none applies) and when it was received."""
+        if 200 <= status < 300 or (first_401 and self.tokens is not None) or self.spec.never_retry(status):
+            return None, self.gate.stamp()
+        retry_after = parse_retry_after(header)
+        if retry_after is None or self.options.ignore_retry_after:
+            return retry_after, self.gate.stamp()
+        return retry_after, self.gate.hold_for(retry_after)
 
     def _backoff(self, attempt: int) -> float:
         return backoff_delay(attempt, base=self.options.backoff_base_s, cap=self.options.backoff_cap_s)
@@ -446,7 +439,9 @@ class EnrichmentJob:
         delay = self.options.job_backoff_s * (2 ** (errors - 1))
         self.status = f"fault-{errors}"  # Lytics' status for a job in error backoff (N = the error count)
         self.message = f"job error ({why}); backing off {delay:.1f}s"
-        self._log("error", self.message, "job_error")
+        # Lytics logs a job error as an error; here it is the runner coping with a failing remote (a 5xx, 429 or
+        # token storm a scenario may inject on purpose): INFO, counted in job_errors. Failing the job is ERROR.
+        self._log("error", self.message, "job_error", console="info")
         self.outcomes.count("job_errors")
         self.gate.hold_for(delay)
 
@@ -486,10 +481,11 @@ class EnrichmentJob:
 
     # -- reporting ------------------------------------------------------------------------------------------
     def _log(self, level: str, message: str, code: str, context: dict[str, Any] | None = None, *,
-             quiet: bool = False) -> None:
+             quiet: bool = False, console: str | None = None) -> None:
+        """`level` is what the job's Lytics log shows; `console` (default: the same) what this process logs."""
         msg = REDACTOR(message)
         if not quiet:
-            getattr(log, level)("[job %s] %s", self.spec.job_id[:8], msg)
+            getattr(log, console or level)("[job %s] %s", self.spec.job_id[:8], msg)
         with self._lock:
             self._logs.append({"level": level, "message": msg, "code": code, "context": context or {},
                                "timestamp": rfc3339(time.time())})
@@ -499,6 +495,7 @@ class EnrichmentJob:
             logs, self._logs = self._logs, []
         counters = dict(self.outcomes.counters)
         counters["token_fetches"] = self.tokens.fetches if self.tokens else 0
+        counters["writeback_failures"] = self.writeback.failures
         counters["queued"] = len(self._queue)
         # paused/killed/deleted belong to the user (Lytics shows them); the runner reports only its own states
         status = None if self.status in USER_STATES else self.status

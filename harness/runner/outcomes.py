@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -30,6 +30,12 @@ class Outcome:
         return asdict(self)
 
 
+# The newest webhook requests a job keeps in its request log (~150 bytes each): a load run's worth and more;
+# journal entries whose record was dropped fall back to the journal-only Retry-After rule.
+REQUEST_LOG_SIZE = 500_000
+REQUEST_FIELDS = ("request_id", "user", "sent_ts", "received_ts", "status", "retry_after")
+
+
 def percentile(sorted_values: list[float], q: float) -> float | None:
     """Nearest-rank percentile (q in 0..100) of an already sorted list; None when empty."""
     if not sorted_values:
@@ -45,6 +51,10 @@ class OutcomeLog:
     by_user: dict[str, Outcome] = field(default_factory=dict)
     counters: Counter[str] = field(default_factory=Counter)
     history_enriched: int = 0
+    # one tuple per webhook request (REQUEST_FIELDS): when the runner sent it and when it had the answer, on the
+    # job gate's clock; the Retry-After check joins it to Ansira's journal by request_id
+    requests: deque[tuple[str, str, float, float | None, int | None, float | None]] = field(
+        default_factory=lambda: deque(maxlen=REQUEST_LOG_SIZE))
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def start(self, outcome: Outcome) -> None:
@@ -54,6 +64,16 @@ class OutcomeLog:
     def count(self, name: str, n: int = 1) -> None:
         with self._lock:
             self.counters[name] += n
+
+    def request(self, request_id: str, user: str, sent_ts: float, received_ts: float | None, status: int | None,
+                retry_after: float | None) -> None:
+        with self._lock:
+            self.requests.append((request_id, user, sent_ts, received_ts, status, retry_after))
+
+    def requests_snapshot(self) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = list(self.requests)
+        return [dict(zip(REQUEST_FIELDS, r, strict=True)) for r in rows]
 
     def finish(self, outcome: Outcome, status: str, *, reason: str | None = None, done_ts: float) -> None:
         with self._lock:

@@ -39,12 +39,18 @@ class Gate:
     """Holds every worker until `not_before` (Retry-After or job backoff) and meters a token bucket.
 
     One gate per job (per webhook host): a Retry-After from Ansira stops all of the job's requests, not just the
-    worker that saw it.
+    worker that saw it. `wait` is where a worker sleeps; `admit` is the last word, under the same lock as
+    `hold_for`, immediately before the request's bytes go out: a worker that passed `wait` before another
+    worker's 429 was processed must not send after it (docs/reliability.md, "Retry-After"). Both stamp the moment
+    on one clock (`stamp`: epoch seconds that advance with the monotonic clock), so "sent after the runner
+    received the 429" is an exact comparison, not a guess across two clocks.
     """
 
     def __init__(self, *, rate: float | None = None, burst: int | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, wall: Callable[[], float] = time.time) -> None:
         self._clock = clock
+        self._mono0 = clock()
+        self._wall0 = wall()
         self._cond = threading.Condition()
         self._not_before = 0.0
         self._rate = rate if rate and rate > 0 else None
@@ -59,8 +65,28 @@ class Gate:
             if not_before > self._not_before:
                 self._not_before = not_before
 
-    def hold_for(self, seconds: float) -> None:
-        self.hold_until(self._clock() + seconds)
+    def hold_for(self, seconds: float) -> float:
+        """Hold every worker for `seconds` from now; returns now as a `stamp` (taken under the gate's lock)."""
+        with self._cond:
+            now = self._clock()
+            if now + seconds > self._not_before:
+                self._not_before = now + seconds
+            return self._stamp(now)
+
+    def stamp(self) -> float:
+        """Now, in epoch seconds on the gate's clock (what the runner logs as send and receive times)."""
+        return self._stamp(self._clock())
+
+    def _stamp(self, mono: float) -> float:
+        return self._wall0 + (mono - self._mono0)
+
+    def admit(self) -> float | None:
+        """The send time if a request may go out right now; None while held (or closed): wait again."""
+        with self._cond:
+            now = self._clock()
+            if self._closed or now < self._not_before:
+                return None
+            return self._stamp(now)
 
     @property
     def not_before(self) -> float:

@@ -115,7 +115,8 @@ class WriteBack:
                 landed_on = self._client.collect(self._stream, events)
             except RemoteError as exc:
                 self.failures += 1
-                log.warning("write-back to stream %s failed (attempt %d): %s", self._stream, attempt, REDACTOR(exc))
+                # retried until it lands (the users stay pending meanwhile): INFO, counted in `failures`
+                log.info("write-back to stream %s failed (attempt %d): %s", self._stream, attempt, REDACTOR(exc))
                 if self._stop.is_set() and attempt >= 3:
                     log.error("giving up write-back of %d users at shutdown; they stay pending", users)
                     return "write-back given up at shutdown"

@@ -7,12 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness import retry_after
 from harness.scenario import model as m
 from harness.scenario.state import RunState
 from mock_lytics import filterql
 
 SHOW = 5
-RETRY_AFTER_GRACE_S = 0.05
 
 
 @dataclass
@@ -139,27 +139,15 @@ def check_outcomes(c: m.Outcomes, st: RunState) -> CheckResult:
 
 
 def check_retry_after(c: m.RetryAfterRespected, st: RunState) -> CheckResult:
-    windows: dict[Any, list[tuple[float, float, int]]] = defaultdict(list)
-    for e in st.journal:
-        ra = e.get("retry_after")
-        if ra:
-            sent = float(e["ts"]) + float(e.get("duration_ms") or 0) / 1000.0
-            windows[e.get("client_id")].append((sent, sent + float(ra), int(e["seq"])))
+    """Sent after the runner received the 429, before the window ended (harness.retry_after has the rule)."""
     allowance = c.in_flight if c.in_flight is not None else max(0, st.max_workers - 1)
-    violations = []
-    for client, wins in windows.items():
-        calls = [e for e in st.journal if e.get("client_id") == client and e.get("operation") != "token"]
-        for lo, hi, seq in wins:
-            inside = [e for e in calls if lo < float(e["ts"]) < hi - 0.01 and int(e["seq"]) != seq]
-            tolerated = [e for e in inside if float(e["ts"]) - lo <= c.grace_s][:allowance]
-            for e in inside:
-                if e not in tolerated:
-                    violations.append(f"request #{e['seq']} arrived {float(e['ts']) - lo:.3f}s into the "
-                                      f"{hi - lo:.3f}s Retry-After window opened by #{seq}")
-    n_windows = sum(len(v) for v in windows.values())
-    return CheckResult(c.name or "Retry-After respected", not violations,
-                       f"requests inside {n_windows} Retry-After windows (beyond {allowance} in flight within "
-                       f"{c.grace_s:g}s): expected 0, actual {len(violations)}", violations[:SHOW])
+    v = retry_after.violations(st.journal, st.runner_requests, allowance=allowance, grace_s=c.grace_s, show=SHOW)
+    legacy = v.windows - v.exact_windows
+    note = (f"; {legacy} without a runner receipt, judged by arrival (beyond {allowance} in flight within "
+            f"{c.grace_s:g}s)" if legacy else "")
+    return CheckResult(c.name or "Retry-After respected", not v.violations,
+                       f"requests sent inside {v.windows} Retry-After windows ({v.exact_windows} timed by the "
+                       f"runner's send and receive times{note}): expected 0, actual {v.violations}", v.samples)
 
 
 def check_latency(c: m.Latency, st: RunState) -> CheckResult:

@@ -7,6 +7,7 @@ import logging
 import os
 import re
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +24,7 @@ from harness.scenario import model as m
 from harness.scenario.checks import CheckResult, run_check
 from harness.scenario.hints import did_you_mean
 from harness.scenario.profiles import all_profiles, generate
-from harness.scenario.state import RunState, page_profiles, read_journal
+from harness.scenario.state import RunState, handled_failures, page_profiles, read_journal
 from harness.stack import Stack, prepare_behaviour
 from mock_ansira.behaviour import BehaviourError, load_behaviour, merge_documents
 
@@ -140,7 +141,8 @@ class ScenarioRun:
             self.progress("collecting results")
             state = self._state(result.duration_s)
             result.summary = {"profiles": len(state.profiles), "segments": state.segment_sizes,
-                              "ansira": state.journal_summary, "outcomes": state.outcome_summary}
+                              "ansira": state.journal_summary, "outcomes": state.outcome_summary,
+                              "handled": handled_failures(state.runner_counters)}
             result.checks = [run_check(c, state) for c in self.sc.checks]
         finally:
             self.lytics.close()
@@ -373,11 +375,16 @@ class ScenarioRun:
     def _state(self, duration: float) -> RunState:
         runner = self.stack.runner
         outcomes: list[dict[str, Any]] = []
+        requests_log: dict[str, dict[str, Any]] = {}
+        counters: Counter[str] = Counter()
         merged: dict[str, Any] = {"users": 0, "enriched": 0, "omitted": 0, "pending": 0, "omitted_reasons": {},
                                   "latency_ms": {}}
         if runner is not None:
             for log_ in runner.outcomes.values():
                 outcomes.extend(log_.snapshot())
+                requests_log.update((r["request_id"], r) for r in log_.requests_snapshot())
+                counters.update(log_.counters)
+            counters["writeback_failures"] = sum(j.writeback.failures for j in runner.jobs.values())
             if len(runner.outcomes) == 1:
                 merged = next(iter(runner.outcomes.values())).summary()
             else:
@@ -403,7 +410,8 @@ class ScenarioRun:
             runner_errors=list(runner.errors) if runner else [], job_status=self._job_status(),
             max_workers=max((j.spec.worker_count for j in runner.jobs.values()), default=1) if runner else 1,
             ansira_users=ansira_users if isinstance(ansira_users, list) else [], scenario=self.sc,
-            source_codes=list(self.stack.behaviour.get("source_codes") or []))
+            source_codes=list(self.stack.behaviour.get("source_codes") or []), runner_requests=requests_log,
+            runner_counters=dict(counters))
 
 
 class _Timeout(ConfigError):

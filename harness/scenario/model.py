@@ -262,10 +262,11 @@ class Outcomes(CheckBase):
 
 
 class RetryAfterRespected(CheckBase):
-    """No request inside a Retry-After window, except requests already in flight when the 429 went out.
+    """Nothing sent after the runner received a 429 until its Retry-After is over (harness.retry_after).
 
-    In flight means: arriving within `grace_s` of the window opening, at most `in_flight` of them per window
-    (default: the job's worker_count - 1, one per other worker).
+    `grace_s` and `in_flight` apply only to journal entries the runner has no send time for (a runner that does
+    not log its requests): those count as in flight when they arrive within `grace_s` of the window opening, at
+    most `in_flight` per window (default: the job's worker_count - 1). Kept for compatibility.
     """
 
     kind: Literal["retry_after_respected"]

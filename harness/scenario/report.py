@@ -41,6 +41,10 @@ def text(results: Sequence[ScenarioResult], out: TextIO) -> None:
                 f"  users: {s.get('enriched', 0)} enriched, {s.get('omitted', 0)} omitted, {s.get('pending', 0)} "
                 f"pending; Ansira calls: {(r.summary.get('ansira') or {}).get('total', '?')}; "
                 f"latency p50/p99: {_ms(lat.get('p50'))}/{_ms(lat.get('p99'))}")
+        handled = r.summary.get("handled") or {}
+        if handled:
+            console.print("  remote failures the runner handled (INFO; -v shows each): "
+                          + ", ".join(f"{n} {label}" for label, n in handled.items()))
     passed = sum(1 for r in results if r.ok)
     console.print(f"{passed} passed, {len(results) - passed} failed")
 

@@ -27,6 +27,23 @@ class RunState:
     ansira_users: list[dict[str, Any]] = field(default_factory=list)  # what mock Ansira stored, by the end
     scenario: Scenario | None = None  # what ran: set-up checks read its jobs, templates and mappings
     source_codes: list[str] = field(default_factory=list)  # Ansira's known source codes
+    # request_id -> the runner's record of that webhook request (sent_ts, received_ts, status, retry_after)
+    runner_requests: dict[str, dict[str, Any]] = field(default_factory=dict)
+    runner_counters: dict[str, int] = field(default_factory=dict)  # summed over the jobs (OutcomeLog counters)
+
+
+# Remote failures the runner copes with, logged at INFO one by one (a scenario often injects them on purpose):
+# the report prints their totals once per scenario instead.
+HANDLED = (("job_errors", "job errors"), ("rate_limited", "429s"), ("http_5xx", "5xx answers"),
+           ("transport_errors", "transport errors"), ("token_errors", "token errors"),
+           ("writeback_failures", "failed write-backs"))
+
+
+def handled_failures(counters: dict[str, int]) -> dict[str, int]:
+    """The HANDLED totals from a runner's counters (5xx summed over the statuses), zeros left out."""
+    c = dict(counters)
+    c["http_5xx"] = sum(n for k, n in counters.items() if k.startswith("http_5"))
+    return {label: int(c[key]) for key, label in HANDLED if c.get(key)}
 
 
 def page_profiles(lytics: ServiceSession, *, page: int = 1000) -> Iterator[dict[str, Any]]:

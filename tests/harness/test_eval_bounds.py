@@ -38,7 +38,8 @@ def test_runaway_template_tests_leave_serve_bounded_and_rendering(tmp_path: Path
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         info = _wait_ready(proc, ready)
-        url, key = info["lytics_url"] + "/v2/template/test?desired_format=json", {"Authorization": info["lytics_api_key"]}
+        url = info["lytics_url"] + "/v2/template/test?desired_format=json"
+        key = {"Authorization": info["lytics_api_key"]}
         serve = psutil.Process(proc.pid)
         for _ in range(2):
             started = time.monotonic()

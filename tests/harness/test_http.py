@@ -10,6 +10,7 @@ import pytest
 import requests
 from flask import Flask, Response, jsonify, redirect, request
 
+from harness.connpool import SendCancelled
 from harness.http import PoolSession, Timeouts
 from harness.httpserver import LeanServerThread
 from harness.servers import ServerThread
@@ -159,3 +160,24 @@ def test_a_thread_that_ends_takes_its_connection_with_it() -> None:
         gc.collect()
         assert len(s._all) == 0  # closed with the thread, not kept until close()
         assert s.get("/echo").status_code == 200 and len(s._all) == 1
+
+
+def test_before_send_runs_on_the_open_connection_and_can_cancel() -> None:
+    """The runner's gate gets the last word once the connection is up: a refusal writes nothing and keeps it."""
+    hits: list[str] = []
+    app = _app()
+    app.before_request(lambda: hits.append(request.path) and None)
+    with LeanServerThread(app) as srv, PoolSession(srv.url) as s:
+        assert s.get("/echo").status_code == 200
+        conn = next(iter(s._all))
+        calls: list[bool] = []
+
+        def refuse() -> bool:
+            calls.append(conn.sock is not None)
+            return False
+
+        with pytest.raises(SendCancelled):
+            s.post("/echo", data=b"x", before_send=refuse)
+        assert calls == [True] and hits == ["/echo"]  # called once, connection up, nothing reached the server
+        assert s.post("/echo", data=b"y", before_send=lambda: True).json()["body"] == "y"
+        assert len(s._all) == 1 and hits == ["/echo", "/echo"]  # the same connection carried the next request

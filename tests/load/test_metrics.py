@@ -106,19 +106,30 @@ def test_ansira_limit_from_the_behaviour(behaviour: dict[str, Any], limit: float
 entry = st.fixed_dictionaries({
     "ts": st.floats(0, 5, allow_nan=False), "duration_ms": st.floats(0, 50, allow_nan=False),
     "operation": st.sampled_from(["create_user", "create_user", "token"]),
-    "client_id": st.sampled_from(["a", "b"]), "retry_after": st.sampled_from([None, None, None, 1, 2])})
+    "client_id": st.sampled_from(["a", "b"]), "retry_after": st.sampled_from([None, None, None, 1, 2]),
+    "logged": st.booleans(), "sent_early": st.floats(0, 0.2, allow_nan=False),
+    "answer_after": st.one_of(st.none(), st.floats(0, 0.3, allow_nan=False))})
 
 
 @settings(max_examples=150, deadline=None)
 @given(st.lists(entry, max_size=60), st.integers(0, 4), st.sampled_from([0.0, 0.05, 0.25]))
 def test_retry_after_violations_agree_with_the_scenario_check(journal: list[dict[str, Any]], in_flight: int,
                                                              grace: float) -> None:
-    """The O(n log n) count used for 100,000-call journals equals the scenario check's own count."""
+    """The load report's count equals the scenario check's, with and without the runner's request log."""
+    requests = {}
     for i, e in enumerate(journal):
         e["seq"] = i + 1
+        e["request_id"] = f"r{i}" if e.pop("logged") else None
+        sent, after = e["ts"] - e.pop("sent_early"), e.pop("answer_after")
+        if e["request_id"]:
+            requests[e["request_id"]] = {"request_id": e["request_id"], "sent_ts": sent,
+                                         "received_ts": None if after is None else e["ts"] + after}
     state = RunState(profiles=[], segment_sizes={}, journal=journal, journal_summary={}, outcomes=[],
-                     outcome_summary={}, duration_s=0)
+                     outcome_summary={}, duration_s=0, runner_requests=requests)
     check = check_retry_after(m.RetryAfterRespected(kind="retry_after_respected", grace_s=grace,
                                                     in_flight=in_flight), state)
     expected = int(re.search(r"actual (\d+)", check.reason).group(1))  # type: ignore[union-attr]
-    assert retry_after_violations(journal, allowance=in_flight, grace_s=grace) == expected
+    assert retry_after_violations(journal, allowance=in_flight, grace_s=grace, requests=requests) == expected
+    r = raw(journal=journal, runner_requests=list(requests.values()), max_workers=in_flight + 1,
+            retry_after_grace_s=grace)
+    assert compute(r)["retry_after_violations"] == expected

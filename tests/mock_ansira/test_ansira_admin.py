@@ -192,8 +192,8 @@ def test_journal_paging_and_summary(client: FlaskClient) -> None:
     assert client.get("/__admin/journal?after=5").json == {"entries": [], "next_after": 5, "dropped": 0}
     entry = journal(client)[1]
     assert set(entry) == {"seq", "ts", "duration_ms", "method", "path", "operation", "status", "client_id",
-                          "email", "fault", "retry_after"}
-    assert isinstance(entry["ts"], float) and entry["duration_ms"] >= 0
+                          "email", "fault", "retry_after", "request_id"}
+    assert isinstance(entry["ts"], float) and entry["duration_ms"] >= 0 and entry["request_id"] is None
     assert client.get("/__admin/journal/summary").json == {
         "total": 5, "by_operation": {"token": 1, "create_user": 3, "not_found": 1},
         "by_status": {"200": 2, "201": 2, "404": 1}, "by_client": {CLIENT_ID: 4},
@@ -235,3 +235,14 @@ def test_openapi_is_valid_and_covers_every_route(app: Flask, client: FlaskClient
     assert documented == _flask_routes(app)
     validator = pytest.importorskip("openapi_spec_validator")
     validator.validate(doc)
+
+
+@pytest.mark.parametrize(("sent", "recorded"), [("a1b2-7", "a1b2-7"), ("x" * 200, "x" * 128), ("bad\tid", None),
+                                               ("caf\u00e9", None), ("", None)],
+                         ids=["plain", "truncated", "control-char", "not-ascii", "empty"])
+def test_journal_records_the_client_request_id(client: FlaskClient, sent: str, recorded: str | None) -> None:
+    """The runner's X-Enrichsim-Request-Id joins its request log to the journal; junk is not echoed."""
+    token = get_token(client)
+    headers = {"X-Enrichsim-Request-Id": sent.encode().decode("latin-1")}
+    client.post(USER_PATH, query_string={"access_token": token}, json=user_body(), headers=headers)
+    assert journal(client)[-1]["request_id"] == recorded

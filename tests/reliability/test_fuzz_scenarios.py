@@ -140,6 +140,6 @@ def test_every_runner_option_is_validated() -> None:
     from dataclasses import fields
 
     from harness.runner import RunnerOptions
-    from harness.runner.job import _OPTION_RULES
+    from harness.runner.options import _OPTION_RULES
 
     assert {f.name for f in fields(RunnerOptions)} == set(_OPTION_RULES)

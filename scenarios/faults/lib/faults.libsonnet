@@ -174,9 +174,8 @@ local a = import '../../lib/ansira.libsonnet';
     checks=faults.all_enriched + [
       { kind: 'ansira_calls', name: 'a 429 storm happened', status: { '429': { min: if retry_after then 2 else 5 } } },
     ] + (if retry_after then [
-      // grace 0.5 s: a request that passed the gate just before the 429 arrived can take a while to reach the
-      // wire when other cases share the two cores; ignoring Retry-After shows up all across the window instead
-      { kind: 'retry_after_respected', grace_s: 0.5 },
+      // judged by the runner's own send and receive times (docs/reliability.md, "Retry-After"): no grace needed
+      { kind: 'retry_after_respected' },
     ] else []),
   ),
 
