@@ -201,9 +201,12 @@ def _admin_paths() -> dict[str, Any]:
                 {
                     "type": "object",
                     "properties": {
-                        "users": {"type": "array", "items": obj},
-                        "generate": {"type": "integer", "minimum": 0},
+                        "users": {"type": "array", "items": {
+                            "type": "object", "required": ["email"], "properties": {"email": {"type": "string"}},
+                        }},
+                        "generate": {"type": "integer", "minimum": 0, "maximum": 100_000},
                     },
+                    "additionalProperties": False,
                 },
                 status="201",
             ),
