@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 from harness.redact import REDACTOR
 
 
 def cmd_load(args: argparse.Namespace) -> int:
-    from harness.load import report
+    from harness.load import report, report_ci
     from harness.load.run import LoadOptions, LoadRun
     from harness.load.spec import load_spec
     from harness.scenario import engine
@@ -27,23 +28,31 @@ def cmd_load(args: argparse.Namespace) -> int:
             sys.stderr.write(f"\r\033[K[{sc.name}] {msg}")
             sys.stderr.flush()
     out = Path(args.out) if args.out else None
+    started, t0 = time.time(), time.monotonic()
     result = LoadRun(sc, spec, file=args.scenario, options=LoadOptions(
         out=out, workers=args.workers, remote_workers=args.remote_workers, host=args.host,
         api_key_env=args.api_key_env, progress=progress)).execute()
+    took = time.monotonic() - t0
     if progress:
         sys.stderr.write("\r\033[K")
+    rendered = {"json": lambda: report.as_json(result) + "\n", "text": lambda: report.text(result),
+                "junit": lambda: report_ci.junit(result, started=started, duration_s=took),
+                "markdown": lambda: report_ci.markdown(result, duration_s=took)}
     if out is not None:
-        (out / "report.json").write_text(report.as_json(result), encoding="utf-8")
-        (out / "report.txt").write_text(report.text(result), encoding="utf-8")
-    sys.stdout.write(REDACTOR(report.as_json(result) + "\n" if args.report == "json" else report.text(result)))
+        for name, fmt in (("report.json", "json"), ("report.txt", "text"), ("junit.xml", "junit"),
+                          ("summary.md", "markdown")):
+            (out / name).write_text(REDACTOR(rendered[fmt]()), encoding="utf-8")
+    sys.stdout.write(REDACTOR(rendered[args.report]()))
     return 0 if result.ok else 1
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("load", help="load-test a scenario: locust + mocks + runner as separate processes")
     p.add_argument("scenario", help="a scenario file with a `load` section")
-    p.add_argument("--out", help="keep locust's CSV/HTML, the logs, report.json and report.txt in this folder")
-    p.add_argument("--report", choices=("text", "json"), default="text")
+    p.add_argument("--out", help="keep locust's CSV/HTML, the logs, report.json, report.txt, junit.xml and summary.md "
+                                 "in this folder")
+    p.add_argument("--report", choices=("text", "json", "junit", "markdown"), default="text",
+                   help="what to print: junit has one testcase per threshold; markdown is for a CI step summary")
     p.add_argument("--duration", type=float, help="override load.duration_s")
     p.add_argument("--rate", type=float, help="override load.arrival_rate (events/s)")
     p.add_argument("--workers", type=int, default=0, help="local locust worker processes (distributed mode)")
