@@ -144,3 +144,22 @@ def test_a_scenario_that_cannot_run_is_an_error_and_the_others_still_run(
     first_row = md.splitlines()[4]
     assert first_row.startswith("| ⚠️ ERROR | unset (") and "ENRICHSIM_UNSET_SECRET is not set" in first_row
     assert "| ✅ pass | good | all 1 checks passed |" in md
+
+
+def test_the_validator_refuses_what_dashboards_mishandle() -> None:
+    """What the old report did (twin names, `tests` not counting the error case) and what the schema forbids."""
+    bad = """<testsuites tests="3"><testsuite name="s" tests="1" failures="0" errors="1" time="x">
+      <testcase classname="s" name="run"><error message="m"/></testcase>
+      <testcase classname="s" name="Ansira create_user calls" time="0.1"/>
+      <testcase classname="s" name="Ansira create_user calls" time="0.1"><failure message="m" why="?"/></testcase>
+      <testcase name="no class"/><bogus/></testsuite></testsuites>"""
+    problems = "\n".join(validate(bad))
+    for needle in ("testsuites: tests=3 but the suites hold 4", "tests=1 but it holds 4", "failures=0 but it holds 1",
+                   "time='x' is not a non-negative decimal", "'Ansira create_user calls' (classname 's') is not unique",
+                   "required attribute 'classname' is missing", "unexpected child <bogus>",
+                   "<failure> attribute 'why' is not in the JUnit schema"):
+        assert needle in problems, problems
+    assert validate("<testsuite name='s' tests='1' time='1.000'><testcase classname='c' name='n' time='0.2'/>"
+                    "</testsuite>") == ["testsuite 's': time=1.000 but its testcases add up to 0.200"]
+    assert validate("<testsuite") and validate("<junit/>") == ["root element is <junit>, expected <testsuites> or "
+                                                               "<testsuite>"]
