@@ -18,6 +18,7 @@ from harness.redact import REDACTOR
 # characters XML 1.0 cannot carry at all (control characters other than tab, newline, carriage return)
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_HTML_START = re.compile(r"<(?=[A-Za-z/!?])|&(?=#?\w+;)")
 MESSAGE_MAX = 1000  # a failure's message attribute: the one line a dashboard shows; the body has everything
 
 
@@ -110,8 +111,11 @@ def junit(suites: Sequence[Suite], name: str = "enrichsim") -> str:
 
 # -- Markdown ---------------------------------------------------------------------------------------------------
 def cell(text: object) -> str:
-    """One Markdown table cell: pipes escaped, line breaks as <br>, so a reason never breaks the table."""
-    s = clean(text).replace("\\", "\\\\").replace("|", "\\|").replace("\r", "")
+    """One Markdown table cell: pipes escaped, line breaks as <br>, so a reason never breaks the table; a `<` that
+    could open a tag and an `&` that could start an entity are escaped (Markdown passes HTML through), the rest of
+    the text (`expected <= 5`) stays as written."""
+    s = _HTML_START.sub(lambda mt: "&amp;" if mt.group(0) == "&" else "&lt;", clean(text))
+    s = s.replace("\\", "\\\\").replace("|", "\\|").replace("\r", "")
     return "<br>".join(line.strip() for line in s.split("\n") if line.strip())
 
 
