@@ -48,6 +48,12 @@ def validate(xml: str | bytes, *, times_add_up: bool = True, time_tolerance: flo
         return [f"root element is <{root.tag}>, expected <testsuites> or <testsuite>"]
     for s in suites:
         _suite(s, problems, time_tolerance if times_add_up else None)
+    suites_with: Counter[tuple[str | None, str | None]] = Counter()
+    for s in suites:
+        suites_with.update({(c.get("classname"), c.get("name")) for c in s.findall("testcase")})
+    for (classname, name), n in suites_with.items():
+        if n > 1:
+            problems.append(f"testcase {name!r} (classname {classname!r}) appears in {n} suites")
     return problems
 
 

@@ -37,7 +37,9 @@ def failure_text(c: CheckResult) -> str:
     return "\n".join([c.reason, *(f"  - {d}" for d in c.details)])
 
 
-def suite(r: ScenarioResult) -> Suite:
+def suite(r: ScenarioResult, name: str | None = None) -> Suite:
+    """`name`: the suite name and classname when r.name is taken by another scenario of the same run."""
+    classname = name or r.name
     names = case_names(r.checks)
     if r.error is not None:
         names = unique([RUN_CASE, *names])[1:]  # a check called "run" must not collide with the error case
@@ -45,15 +47,17 @@ def suite(r: ScenarioResult) -> Suite:
     share = r.duration_s / n_cases if n_cases else 0.0
     cases: list[Case] = []
     if r.error is not None:
-        cases.append(Case(RUN_CASE, r.name, share, r.file, error=r.error, body=r.error))
+        cases.append(Case(RUN_CASE, classname, share, r.file, error=r.error, body=r.error))
     for name, c in zip(names, r.checks, strict=True):
-        cases.append(Case(name, r.name, share + c.duration_s, r.file,
+        cases.append(Case(name, classname, share + c.duration_s, r.file,
                           failure=None if c.ok else c.reason, body="" if c.ok else failure_text(c)))
-    return Suite(r.name, cases, r.started_at, r.file)
+    return Suite(classname, cases, r.started_at, r.file)
 
 
 def junit(results: Sequence[ScenarioResult]) -> str:
-    return render_junit([suite(r) for r in results])
+    """Two scenario files with one `name` (two variants both called `variant`) become `variant` and `variant #2`,
+    so their testcases stay apart on a dashboard."""
+    return render_junit([suite(r, name) for r, name in zip(results, unique(r.name for r in results), strict=True)])
 
 
 def not_run(file: str | None, message: str) -> ScenarioResult:

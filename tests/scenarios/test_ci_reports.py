@@ -98,6 +98,18 @@ def test_given_names_that_repeat_and_a_check_called_run_stay_apart() -> None:
     assert unique(["x", "x", "x #2"]) == ["x", "x #2", "x #2 #2"]
 
 
+def test_two_scenarios_with_one_name_stay_apart() -> None:
+    twins = [ScenarioResult("variant", f"{d}/variant.jsonnet", "", [CheckResult("c", True, "r", kind="outcomes")])
+             for d in ("a", "b")]
+    xml = report.junit(twins)
+    assert validate(xml) == []
+    suites = ElementTree.fromstring(xml.encode()).findall("testsuite")
+    assert [s.get("name") for s in suites] == ["variant", "variant #2"]
+    assert [s.find("testcase").get("classname") for s in suites] == ["variant", "variant #2"]  # type: ignore[union-attr]
+    same = xml.replace('"variant #2"', '"variant"')
+    assert validate(same) == ["testcase 'outcomes[0]: c' (classname 'variant') appears in 2 suites"]
+
+
 def test_text_xml_cannot_carry_is_replaced_and_long_messages_keep_their_start() -> None:
     reason = "expected 1, actual 2 \x1b[31mred\x1b[0m \x00" + "y" * 5000
     xml = report.junit([ScenarioResult("s", None, "", [CheckResult("c", False, reason, ["detail \x07"])])])
