@@ -65,6 +65,10 @@ def not_run(file: str | None, message: str) -> ScenarioResult:
     return ScenarioResult(Path(file).stem if file else "scenario", file, "", error=message)
 
 
+def _checks(n: int) -> str:
+    return "1 check" if n == 1 else f"{n} checks"
+
+
 def markdown(results: Sequence[ScenarioResult]) -> str:
     """A compact summary for a CI step summary: failures and errors first, with expected vs actual."""
     suites = [(r, suite(r)) for r in results]
@@ -74,7 +78,8 @@ def markdown(results: Sequence[ScenarioResult]) -> str:
     bad = sum(not r.ok for r in results)
     verdict = "PASS" if bad == 0 else "FAIL"
     head = (f"### enrichsim run: {verdict} — {len(results) - bad} of {len(results)} scenarios passed, "
-            f"{n_checks - failed_checks} of {n_checks} checks passed" + (f", {errors} could not run" if errors else ""))
+            f"{n_checks - failed_checks} of {_checks(n_checks)} passed"
+            + (f", {errors} could not run" if errors else ""))
     rows: list[tuple[str, str, str, str, str]] = []
     for r, s in suites:
         for case in s.cases:
@@ -83,12 +88,12 @@ def markdown(results: Sequence[ScenarioResult]) -> str:
                              f"{case.time_s:.2f} s"))
             elif case.failure is not None:
                 rows.append((FAIL, r.name, case.name, case.failure, f"{case.time_s:.2f} s"))
-    for r, s in suites:
-        passed = [case for case in s.cases if case.ok]
-        if not passed and not (r.ok and not s.cases):
+    for r, _ in suites:
+        passed = sum(c.ok for c in r.checks)
+        if not passed and not (r.ok and not r.checks):
             continue
-        what = ("no checks" if not s.cases
-                else f"all {len(passed)} checks passed" if r.ok else f"{len(passed)} of {len(s.cases)} checks passed")
+        what = ("no checks" if not r.checks else f"{_checks(passed)} passed" if r.ok
+                else f"{passed} of {_checks(len(r.checks))} passed")
         rows.append((PASS, r.name, what, "", f"{r.duration_s:.2f} s"))
     lines = [head, "", *table(("result", "scenario", "check", "expected vs actual", "time"), rows)]
     files = sorted({r.file for r in results if r.file and not r.ok})

@@ -71,7 +71,7 @@ def test_run_summary_renders_as_one_table_failures_first(page: Any) -> None:
     assert rows[0][3] == "expected <= 5 | not 6, actual 7<script>window.pwned = 1</script> <b>bold</b> &amp;"
     assert page.eval_on_selector_all("tbody tr:first-child td br", "e => e.length") == 1  # the reason's line break
     assert rows[1][1:4] == ["stuck (scenarios/stuck.jsonnet)", "run", "steps[2]: timed out"]
-    assert rows[2][1:3] == ["good", "all 1 checks passed"] and rows[3][1:3] == ["bad", "1 of 2 checks passed"]
+    assert rows[2][1:3] == ["good", "1 check passed"] and rows[3][1:3] == ["bad", "1 of 2 checks passed"]
     assert page.evaluate("window.pwned") is None and page.eval_on_selector_all("script, b", "e => e.length") == 0
     heading = page.inner_text("h3")
     assert heading.startswith("enrichsim run: FAIL — 1 of 3 scenarios passed, 2 of 3 checks passed, 1 could not run")

@@ -155,7 +155,7 @@ def test_a_scenario_that_cannot_run_is_an_error_and_the_others_still_run(
     assert md.startswith("### enrichsim run: FAIL — 1 of 2 scenarios passed")
     first_row = md.splitlines()[4]
     assert first_row.startswith("| ⚠️ ERROR | unset (") and "ENRICHSIM_UNSET_SECRET is not set" in first_row
-    assert "| ✅ pass | good | all 1 checks passed |" in md
+    assert "| ✅ pass | good | 1 check passed |" in md
 
 
 def test_the_validator_refuses_what_dashboards_mishandle() -> None:
