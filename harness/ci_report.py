@@ -44,7 +44,6 @@ class Suite:
     name: str
     cases: list[Case] = field(default_factory=list)
     started: float | None = None  # epoch seconds; the JUnit timestamp (UTC, no zone, as the Ant schema wants)
-    file: str | None = None
 
     @property
     def time_s(self) -> float:

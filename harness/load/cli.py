@@ -7,13 +7,17 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from harness.errors import HarnessError
 from harness.redact import REDACTOR
+
+if TYPE_CHECKING:
+    from harness.load.run import LoadResult
 
 
 def cmd_load(args: argparse.Namespace) -> int:
-    from harness.load import report, report_ci
-    from harness.load.run import LoadOptions, LoadRun
+    from harness.load.run import LoadOptions, LoadResult, LoadRun
     from harness.load.spec import load_spec
     from harness.scenario import engine
 
@@ -29,21 +33,39 @@ def cmd_load(args: argparse.Namespace) -> int:
             sys.stderr.flush()
     out = Path(args.out) if args.out else None
     started, t0 = time.time(), time.monotonic()
-    result = LoadRun(sc, spec, file=args.scenario, options=LoadOptions(
-        out=out, workers=args.workers, remote_workers=args.remote_workers, host=args.host,
-        api_key_env=args.api_key_env, progress=progress)).execute()
-    took = time.monotonic() - t0
+    try:
+        result = LoadRun(sc, spec, file=args.scenario, options=LoadOptions(
+            out=out, workers=args.workers, remote_workers=args.remote_workers, host=args.host,
+            api_key_env=args.api_key_env, progress=progress)).execute()
+    except HarnessError as exc:  # a process did not start, the runner vanished: CI still gets its report
+        if progress:
+            sys.stderr.write("\r\033[K")
+        failed = LoadResult(sc.name, args.scenario, errors=[str(exc)])
+        _write_reports(failed, args.report, out, started, time.monotonic() - t0, machine_only=True)
+        raise
     if progress:
         sys.stderr.write("\r\033[K")
+    _write_reports(result, args.report, out, started, time.monotonic() - t0)
+    return 0 if result.ok else 1
+
+
+def _write_reports(result: LoadResult, fmt: str, out: Path | None, started: float, took: float, *,
+                   machine_only: bool = False) -> None:
+    """Every format into `out`, `fmt` on stdout; `machine_only`: the run failed (stderr says why), so stdout gets
+    a CI report (json, junit, markdown) but no second, text copy of the error."""
+    from harness.load import report, report_ci
+
     rendered = {"json": lambda: report.as_json(result) + "\n", "text": lambda: report.text(result),
                 "junit": lambda: report_ci.junit(result, started=started, duration_s=took),
                 "markdown": lambda: report_ci.markdown(result, duration_s=took)}
     if out is not None:
-        for name, fmt in (("report.json", "json"), ("report.txt", "text"), ("junit.xml", "junit"),
+        out.mkdir(parents=True, exist_ok=True)
+        for name, key in (("report.json", "json"), ("report.txt", "text"), ("junit.xml", "junit"),
                           ("summary.md", "markdown")):
-            (out / name).write_text(REDACTOR(rendered[fmt]()), encoding="utf-8")
-    sys.stdout.write(REDACTOR(rendered[args.report]()))
-    return 0 if result.ok else 1
+            (out / name).write_text(REDACTOR(rendered[key]()), encoding="utf-8")
+    if not (machine_only and fmt == "text"):
+        sys.stdout.write(REDACTOR(rendered[fmt]()))
+        sys.stdout.flush()
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

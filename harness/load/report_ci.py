@@ -33,7 +33,7 @@ def suite(r: LoadResult, *, started: float | None = None, duration_s: float = 0.
     for name, t in zip(names, r.thresholds, strict=True):
         text = None if t.ok else expected_vs_actual(t)
         cases.append(Case(name, classname, share, r.file, failure=text, body=text or ""))
-    return Suite(f"load {r.name}", cases, started, r.file)
+    return Suite(f"load {r.name}", cases, started)
 
 
 def junit(r: LoadResult, *, started: float | None = None, duration_s: float = 0.0) -> str:

@@ -51,7 +51,7 @@ def suite(r: ScenarioResult, name: str | None = None) -> Suite:
     for name, c in zip(names, r.checks, strict=True):
         cases.append(Case(name, classname, share + c.duration_s, r.file,
                           failure=None if c.ok else c.reason, body="" if c.ok else failure_text(c)))
-    return Suite(classname, cases, r.started_at, r.file)
+    return Suite(classname, cases, r.started_at)
 
 
 def junit(results: Sequence[ScenarioResult]) -> str:

@@ -82,3 +82,22 @@ def test_run_errors_and_a_spec_without_thresholds_still_make_a_testcase() -> Non
     assert "No thresholds in the load spec" in markdown(_result([], {}))
     md = markdown(_result(["lost_users == 0"], {"lost_users": 0}, ["boom | pipe"]))
     assert "| ⚠️ ERROR | run | boom \\| pipe |" in md
+
+
+def test_a_load_run_that_cannot_start_still_writes_its_ci_reports(tmp_path: Path) -> None:
+    """The run stops before any process starts (the API key's variable is unset): exit 1, the reason on stderr,
+    and CI still gets a JUnit `run` error and a summary, not a missing file."""
+    env = {k: v for k, v in os.environ.items() if k != "ENRICHSIM_UNSET_KEY"}
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "harness", "load", "scenarios/load/smoke.jsonnet", "--api-key-env",
+                           "ENRICHSIM_UNSET_KEY", "--report", "junit", "--out", str(out)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60, env=env)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "ENRICHSIM_UNSET_KEY is not set" in proc.stderr
+    assert validate(proc.stdout) == [] and proc.stdout == (out / "junit.xml").read_text()
+    cases = ElementTree.fromstring(proc.stdout.encode()).findall("testsuite/testcase")
+    assert [c.get("name") for c in cases] == ["run"]
+    error = cases[0].find("error")
+    assert error is not None and "ENRICHSIM_UNSET_KEY is not set" in (error.get("message") or "")
+    assert "| ⚠️ ERROR | run | --api-key-env: environment variable ENRICHSIM_UNSET_KEY" in (
+        out / "summary.md").read_text()
