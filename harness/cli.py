@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from harness.cli_procs import wait_for_signal, write_ready
-from harness.errors import ConfigError, HarnessError
+from harness.errors import ConfigError, HarnessError, ScenarioErrors
 from harness.redact import REDACTOR, install_log_redaction
 from harness.scenario import discovery
 
@@ -43,12 +43,19 @@ def _scenario_files(paths: Sequence[str], keyword: str | None) -> list[Path]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from harness.scenario import engine, report
+    from harness.scenario import engine
     from harness.scenario.progress import for_stream
+    from harness.scenario.report_ci import not_run
+    from harness.scenario.run_reports import write_reports
 
     files = _scenario_files(args.scenarios, args.k)
-    scenarios = engine.load_all(files)  # validate every file before running any; report every bad one
+    try:
+        scenarios = engine.load_all(files)  # validate every file before running any; report every bad one
+    except ScenarioErrors as exc:  # CI still gets its report: each bad file is an <error> testcase
+        write_reports([not_run(getattr(e, "file", None), str(e)) for e in exc.errors], args, machine_only=True)
+        raise
     results = []
+    unrunnable: list[ConfigError] = []
     overrides: dict[str, object] = {}
     if args.dry_run:
         overrides["dry_run"] = True
@@ -58,22 +65,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     with live or contextlib.nullcontext():
         for f, sc in scenarios:
             step = live.scenario(sc.name) if live else None
-            results.append(engine.ScenarioRun(sc, file=str(f), progress=step, runner_overrides=overrides).execute())
+            try:
+                results.append(engine.ScenarioRun(sc, file=str(f), progress=step, runner_overrides=overrides).execute())
+            except ConfigError as exc:  # could not run (stack did not start, Lytics refused the set-up): exit 2
+                unrunnable.append(exc)
+                results.append(not_run(str(f), str(exc)))
+                results[-1].name = sc.name
             if live:
                 live.finished(results[-1].ok)
-    if args.out:
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "report.json").write_text(report.as_json(results), encoding="utf-8")
-        (out / "junit.xml").write_text(report.junit(results), encoding="utf-8")
-        with (out / "report.txt").open("w", encoding="utf-8") as fh:
-            report.text(results, fh)
-    if args.report == "json":
-        print(report.as_json(results))
-    elif args.report == "junit":
-        print(report.junit(results))
-    else:
-        report.text(results, sys.stdout)
+    write_reports(results, args, machine_only=bool(unrunnable))
+    if unrunnable:
+        raise unrunnable[0] if len(unrunnable) == 1 else ScenarioErrors(unrunnable, len(scenarios))
     return EXIT_OK if all(r.ok for r in results) else EXIT_FAIL
 
 
@@ -129,8 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run scenarios end to end and check them")
     run.add_argument("scenarios", nargs="*", help=f"files or folders (default {DEFAULT_SCENARIO})")
     run.add_argument("-k", help="only scenarios whose file name contains this")
-    run.add_argument("--report", choices=("text", "json", "junit"), default="text")
-    run.add_argument("--out", help="also write report.json, junit.xml and report.txt into this folder")
+    run.add_argument("--report", choices=("text", "json", "junit", "markdown"), default="text",
+                     help="what to print: markdown is a summary for a CI step summary (docs/ci.md)")
+    run.add_argument("--out", help="also write report.json, junit.xml, report.txt and summary.md into this folder")
     run.add_argument("--dry-run", action="store_true", help="render every request and log it; send nothing")
     run.add_argument("--max-calls", type=int, help="hard cap on webhook requests (live validation safety)")
     run.set_defaults(func=cmd_run)

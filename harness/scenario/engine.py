@@ -41,6 +41,7 @@ class ScenarioResult:
     duration_s: float = 0.0
     summary: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    started_at: float | None = None  # epoch seconds: the JUnit timestamp
 
     @property
     def ok(self) -> bool:
@@ -113,7 +114,7 @@ class ScenarioRun:
 
     # -- entry point ----------------------------------------------------------------------------------------
     def execute(self) -> ScenarioResult:
-        result = ScenarioResult(self.sc.name, self.file, self.sc.description)
+        result = ScenarioResult(self.sc.name, self.file, self.sc.description, started_at=time.time())
         try:
             options = RunnerOptions(**{**self.sc.runner, **self.runner_overrides})
         except (TypeError, ValueError) as exc:
