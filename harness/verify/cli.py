@@ -1,0 +1,127 @@
+"""CLI glue for `harness verify ansira` (exit 0 all same, 1 any difference or probe not run, 2 bad input)."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from harness.errors import ConfigError
+from harness.redact import REDACTOR
+
+EXIT_OK, EXIT_DIFFER = 0, 1
+
+
+def check_base_url(url: str, *, option: str = "--url") -> str:
+    """https anywhere, plain http only on loopback; a service root with no query, fragment or credentials."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError as exc:
+        raise ConfigError(f"{option} {REDACTOR.url(url)!r}: {exc}") from None
+    where = f"{option} {REDACTOR.url(url)!r}"
+    if parts.scheme not in ("http", "https") or not host:
+        raise ConfigError(f"{where}: expected an https:// service root such as https://api.example.com")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ConfigError(f"{where}: give the service root only, without query, fragment or credentials")
+    if parts.scheme == "http" and not _loopback(host):
+        raise ConfigError(f"{where}: plain http is allowed only on loopback (127.0.0.1, ::1, localhost); use https")
+    return url.rstrip("/")
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def env_value(name: str, option: str, *, secret: bool) -> str:
+    value = os.environ.get(name)
+    if not value:
+        raise ConfigError(f"{option}: environment variable {name} is not set or empty")
+    if secret:
+        REDACTOR.add(value)
+    return value
+
+
+def _load_behaviour(path: str | None) -> dict[str, Any] | None:
+    if not path:
+        return None
+    from harness.scenario.loader import render
+
+    doc = render(path)
+    if not isinstance(doc, dict):
+        raise ConfigError(f"--behaviour {path}: expected a JSON object (a mock Ansira behaviour document)")
+    return doc
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from harness.verify import behaviour_file, report
+    from harness.verify.probes import PROBES, Context, describe, new_tag
+    from harness.verify.run import Credentials, verify
+
+    base = check_base_url(args.url)
+    if args.max_calls < 1:
+        raise ConfigError(f"--max-calls {args.max_calls}: expected a whole number of requests, at least 1")
+    if not args.source_code.strip():
+        raise ConfigError("--source-code: expected the sourceCode.keyName your Ansira client may use")
+    creds = Credentials(env_value(args.client_id_env, "--client-id-env", secret=False),
+                        env_value(args.client_secret_env, "--client-secret-env", secret=True), args.source_code)
+    doc = _load_behaviour(args.behaviour)
+    tag = new_tag()
+    if args.dry_run:
+        ctx = Context(creds.client_id, creds.client_secret, creds.source_code, tag)
+        print(f"dry run: would send these {len(PROBES)} probes to {REDACTOR.url(base)} (cap {args.max_calls}) "
+              f"and to an in-process mock Ansira; nothing sent\ntest emails: {ctx.email(1)} ... (domain reserved by "
+              f"RFC 2606, tag {tag})")
+        for n, probe in enumerate(PROBES, 1):
+            over = "  [over the cap: not sent]" if n > args.max_calls else ""
+            print(REDACTOR(f"{n:2d}. {probe.name:26s} {probe.description}\n    {describe(probe, ctx)}{over}"))
+        return EXIT_OK
+    result = verify(base, creds, tag=tag, max_calls=args.max_calls, behaviour=doc)
+    sys.stdout.write(report.render(result, args.report))
+    if args.out:
+        report.write_all(result, Path(args.out))
+    if args.write_behaviour:
+        from mock_ansira.behaviour import BehaviourError, load_behaviour
+
+        written, notes = behaviour_file.derive(result, doc, creds.source_code)
+        try:
+            load_behaviour(written)
+        except BehaviourError as exc:
+            raise ConfigError(f"--write-behaviour: the derived document does not load: {exc}") from None
+        behaviour_file.write(Path(args.write_behaviour), written)
+        print(f"behaviour written to {args.write_behaviour}", file=sys.stderr)
+        for note in notes:
+            print(REDACTOR(f"  not in the behaviour: {note}"), file=sys.stderr)
+    return EXIT_OK if result.ok else EXIT_DIFFER
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from harness.verify.run import DEFAULT_MAX_CALLS
+
+    verify = sub.add_parser("verify", help="compare a real service with its mock by contract probes")
+    services = verify.add_subparsers(dest="service", required=True, parser_class=type(verify))
+    ans = services.add_parser("ansira", help="probe a real Ansira (sandbox) and mock Ansira; list the differences")
+    ans.add_argument("--url", required=True, help="service root: https, or plain http on loopback")
+    ans.add_argument("--client-id-env", required=True, metavar="VAR", help="environment variable with the client id")
+    ans.add_argument("--client-secret-env", required=True, metavar="VAR",
+                     help="environment variable with the client secret")
+    ans.add_argument("--source-code", required=True, help="a sourceCode.keyName the client may use")
+    ans.add_argument("--max-calls", type=int, default=DEFAULT_MAX_CALLS,
+                     help=f"never send the real service more requests than this (default {DEFAULT_MAX_CALLS})")
+    ans.add_argument("--dry-run", action="store_true", help="print the probes; send nothing")
+    ans.add_argument("--report", choices=("text", "json", "junit"), default="text")
+    ans.add_argument("--out", help="also write report.txt, report.json and junit.xml into this folder")
+    ans.add_argument("--behaviour", help="configure the in-process mock with this behaviour document")
+    ans.add_argument("--write-behaviour", metavar="FILE",
+                     help="write the differences as a mock Ansira behaviour document (no secrets)")
+    ans.set_defaults(func=cmd_verify)
