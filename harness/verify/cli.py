@@ -125,3 +125,50 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     ans.add_argument("--write-behaviour", metavar="FILE",
                      help="write the differences as a mock Ansira behaviour document (no secrets)")
     ans.set_defaults(func=cmd_verify)
+
+
+# --- `harness mock ansira --record-from / --replay` ----------------------------------------------------------
+def add_mock_options(mock: argparse.ArgumentParser) -> None:
+    group = mock.add_argument_group("record and replay (ansira only; see docs/going-live.md)")
+    group.add_argument("--record-from", metavar="BASE",
+                       help="proxy every request to this real service root and record the pairs into --cassette")
+    group.add_argument("--cassette", metavar="FILE", help="where --record-from writes the cassette (JSON)")
+    group.add_argument("--record-emails", action="store_true",
+                       help="keep email addresses in the cassette (default: hashed)")
+    group.add_argument("--replay", metavar="FILE", help="answer recorded requests from this cassette")
+    group.add_argument("--strict", action="store_true",
+                       help="with --replay: answer unrecorded requests 501 with the nearest recorded ones")
+
+
+def check_mock_options(args: argparse.Namespace) -> None:
+    """Bad combinations are refused before anything listens."""
+    record, replay = getattr(args, "record_from", None), getattr(args, "replay", None)
+    if (record or replay) and args.service != "ansira":
+        raise ConfigError("--record-from and --replay work with mock ansira only")
+    if record and replay:
+        raise ConfigError("--record-from and --replay exclude each other: record first, then replay the cassette")
+    if record and not args.cassette:
+        raise ConfigError("--record-from needs --cassette FILE (where to write the recording)")
+    if not record and (args.cassette or args.record_emails):
+        raise ConfigError("--cassette and --record-emails apply only with --record-from")
+    if args.strict and not replay:
+        raise ConfigError("--strict applies only with --replay")
+    if record:
+        check_base_url(record, option="--record-from")
+        if not Path(args.cassette).resolve().parent.is_dir():
+            raise ConfigError(f"--cassette {args.cassette}: its folder does not exist")
+
+
+def cassette_app(args: argparse.Namespace, app: Any) -> Any:
+    """The WSGI app `harness mock ansira` serves: the mock itself, a recording proxy, or a replayer over it."""
+    if getattr(args, "record_from", None):
+        from harness.verify.record import RecordingProxy
+
+        return RecordingProxy(check_base_url(args.record_from, option="--record-from"), args.cassette,
+                              keep_emails=args.record_emails)
+    if getattr(args, "replay", None):
+        from harness.verify import cassette
+        from harness.verify.replay import Replayer
+
+        return Replayer(cassette.load(args.replay), app, strict=args.strict)
+    return app
