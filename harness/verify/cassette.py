@@ -193,10 +193,25 @@ def load(path: str | Path) -> dict[str, Any]:
     return doc
 
 
-def save(path: str | Path, doc: Mapping[str, Any], scrub: Callable[[str], str]) -> None:
+def scrub(value: Any, secrets: Iterable[str]) -> Any:
+    """Replace every known credential value inside the strings of `value` with `***` (a last pass before saving;
+    pattern-based redaction would mangle JSON text, so this works on the data)."""
+    known = sorted((v for v in secrets if len(v) >= 6), key=len, reverse=True)
+    if isinstance(value, str):
+        for secret in known:
+            value = value.replace(secret, "***")
+        return value
+    if isinstance(value, list):
+        return [scrub(v, known) for v in value]
+    if isinstance(value, dict):
+        return {scrub(k, known): scrub(v, known) for k, v in value.items()}
+    return value
+
+
+def save(path: str | Path, doc: Mapping[str, Any], secrets: Iterable[str] = ()) -> None:
     """Write atomically (a reader never sees half a file) after a last pass of the secret scrubber."""
     target = Path(path)
-    text = scrub(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n"
+    text = json.dumps(scrub(dict(doc), list(secrets)), indent=2, ensure_ascii=False) + "\n"
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:

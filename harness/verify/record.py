@@ -12,7 +12,7 @@ import requests
 from werkzeug.wrappers import Request, Response
 
 from harness.http import ansira_session
-from harness.redact import REDACTOR, Redactor
+from harness.redact import REDACTOR
 from harness.verify import cassette as cs
 
 FORWARD_HEADERS = ("Content-Type", "Authorization", "Accept", "X-Enrichsim-Request-Id")
@@ -27,10 +27,10 @@ class RecordingProxy:
         self.keep_emails = keep_emails
         self.session = ansira_session(self.base_url)
         self.issued: set[str] = set()
-        self.scrub = Redactor()  # every credential value this proxy saw, scrubbed from the file as a last pass
+        self.secrets: set[str] = set()  # every credential value this proxy saw, scrubbed from the file as a last pass
         self.doc = cs.new_cassette(REDACTOR.url(self.base_url), keep_emails)
         self._lock = threading.Lock()
-        cs.save(self.path, self.doc, self.scrub)
+        cs.save(self.path, self.doc, self.secrets)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         req = Request(environ)
@@ -73,7 +73,7 @@ class RecordingProxy:
         scheme, _, bearer = req.headers.get("Authorization", "").partition(" ")
         if scheme.lower() == "bearer":
             values.append(bearer.strip())
-        self.scrub.add(*values)
+        self.secrets.update(v for v in values if v)
         REDACTOR.add(*values)
 
     def _note_tokens(self, content: bytes) -> None:
@@ -85,7 +85,7 @@ class RecordingProxy:
             for key in cs.TOKEN_PARAMS:
                 if isinstance(parsed.get(key), str):
                     self.issued.add(parsed[key])
-                    self.scrub.add(parsed[key])
+                    self.secrets.add(parsed[key])
                     REDACTOR.add(parsed[key])
 
     def _record(self, req: Request, body: bytes, upstream: requests.Response) -> None:
@@ -95,11 +95,11 @@ class RecordingProxy:
             token=lambda t: cs.ISSUED if t in self.issued else cs.UNKNOWN,
             secret=lambda _cid, _s: cs.REFUSED if refused else cs.ACCEPTED, keep_emails=self.keep_emails)
         response = {"status": upstream.status_code,
-                    "headers": {k: REDACTOR(v) for k, v in upstream.headers.items() if k.lower() in cs.KEEP_HEADERS},
+                    "headers": {k: v for k, v in upstream.headers.items() if k.lower() in cs.KEEP_HEADERS},
                     **cs.response_body(upstream.content, self.keep_emails)}
         with self._lock:
             self.doc["interactions"].append({"request": request, "response": response})
-            cs.save(self.path, self.doc, self.scrub)
+            cs.save(self.path, self.doc, self.secrets)
 
     def close(self) -> None:
         self.session.close()
