@@ -106,7 +106,8 @@ def parse_body(content: bytes) -> tuple[str, Any]:
 def observe(status: int, headers: Any, content: bytes) -> tuple[Observation, Any]:
     """Reduce a response to an Observation; also returns the parsed body for the probe's facts."""
     kind, body = parse_body(content)
-    ctype = headers.get("Content-Type")
+    headers = {str(k).lower(): v for k, v in headers.items()}
+    ctype = headers.get("content-type")
     obs = Observation(status=status, content_type=ctype.split(";")[0].strip().lower() if ctype else None,
                       body_kind=kind, shape=shape(body),
                       rate_headers=sorted(h for h in RATE_HEADERS if headers.get(h) is not None))

@@ -168,23 +168,39 @@ def test_a_cassette_of_another_format_or_version_is_refused(tmp_path: Path) -> N
         cassette.load(bad)
 
 
-def test_replay_through_the_cli_process(standin: tuple[str, list[str]], tmp_path: Path) -> None:
+def _spawn(tmp_path: Path, name: str, *args: str) -> tuple[subprocess.Popen[bytes], str]:
+    ready, log = tmp_path / f"{name}.ready.json", tmp_path / f"{name}.log"
+    with log.open("wb") as fh:
+        proc = subprocess.Popen([sys.executable, "-m", "harness", "mock", "ansira", *args, "--ready-file", str(ready)],
+                                cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=fh,
+                                stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while not ready.exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            proc.wait()
+            pytest.fail(f"{name} never wrote its ready file: {log.read_text()[-2000:]}")
+        time.sleep(0.05)
+    return proc, json.loads(ready.read_text())["url"]
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=20)
+
+
+def test_record_and_replay_through_cli_processes(standin: tuple[str, list[str]], tmp_path: Path) -> None:
     tape = tmp_path / "cli.json"
-    recorded = _record(standin[0], tape)
+    proc, url = _spawn(tmp_path, "record", "--record-from", standin[0], "--cassette", str(tape))
+    try:
+        recorded = _answers(url)
+    finally:
+        _stop(proc)
+    assert len(cassette.load(tape)["interactions"]) == len(PROBES)
     beh = tmp_path / "behaviour.json"
     beh.write_text(json.dumps(BEHAVIOUR))
-    ready, log = tmp_path / "ready.json", tmp_path / "replay.log"
-    with log.open("wb") as fh:
-        proc = subprocess.Popen([sys.executable, "-m", "harness", "mock", "ansira", "--replay", str(tape), "--strict",
-                                 "--behaviour", str(beh), "--ready-file", str(ready)], cwd=ROOT,
-                                env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=fh, stderr=subprocess.STDOUT)
+    proc, url = _spawn(tmp_path, "replay", "--replay", str(tape), "--strict", "--behaviour", str(beh))
     try:
-        deadline = time.monotonic() + 60
-        while not ready.exists():
-            assert proc.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "the replaying mock never wrote its ready file"
-            time.sleep(0.05)
-        assert _answers(json.loads(ready.read_text())["url"]) == recorded
+        assert _answers(url) == recorded
     finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=20)
+        _stop(proc)
