@@ -37,6 +37,9 @@ class RecordingProxy:
         if req.path == "/__admin/health":
             body = {"status": "ok", "mode": "record", "recorded": len(self.doc["interactions"])}
             return Response(json.dumps(body), mimetype="application/json")(environ, start_response)
+        if req.path.startswith("/__admin"):  # the real service has no admin API; never forward one there
+            body = {"error": "not_found", "error_description": f"the recording proxy has no {req.path}"}
+            return Response(json.dumps(body), status=404, mimetype="application/json")(environ, start_response)
         return self._forward(req)(environ, start_response)
 
     def _forward(self, req: Request) -> Response:

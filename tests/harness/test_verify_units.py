@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+
+from harness.verify import cassette
 from harness.verify.behaviour_file import derive
 from harness.verify.compare import Observation, compare, observe, shape
 from harness.verify.probes import PROBES
@@ -66,3 +71,14 @@ def test_differences_a_behaviour_cannot_express_come_back_as_notes() -> None:
     doc, notes = derive(_result({"user.create": (real, mock)}), None, "SRC")
     assert doc == {"source_codes": ["SRC"]}
     assert notes == ["user.create: type of id: real string, mock integer (not expressible in a behaviour document)"]
+
+
+def test_going_live_doc_lists_every_probe_and_its_cassette_example_loads(tmp_path: Path) -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "going-live.md").read_text(encoding="utf-8")
+    assert [p.name for p in PROBES if f"`{p.name}`" not in doc] == []
+    example = re.search(r'```json\n(\{"format": "enrichsim-cassette".*?)\n```', doc, re.S)
+    assert example is not None
+    tape = tmp_path / "tape.json"
+    tape.write_text(example.group(1))
+    assert len(cassette.load(tape)["interactions"]) == 2
+    assert json.loads(example.group(1))["version"] == cassette.VERSION
