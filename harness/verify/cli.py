@@ -63,6 +63,24 @@ def _load_behaviour(path: str | None) -> dict[str, Any] | None:
     return doc
 
 
+def _check_before_sending(args: argparse.Namespace, creds: Any, doc: dict[str, Any] | None) -> None:
+    """Whatever would fail after the probes went out fails now: the mock's behaviour, the output paths."""
+    from harness.verify.run import mock_behaviour
+    from mock_ansira.behaviour import BehaviourError, load_behaviour
+
+    try:
+        load_behaviour(mock_behaviour(creds, doc))
+    except BehaviourError as exc:
+        raise ConfigError(f"--behaviour {args.behaviour}: {exc}") from None
+    if args.out:
+        try:
+            Path(args.out).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"--out {args.out}: cannot create the folder: {exc.strerror}") from None
+    if args.write_behaviour and not Path(args.write_behaviour).resolve().parent.is_dir():
+        raise ConfigError(f"--write-behaviour {args.write_behaviour}: its folder does not exist")
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     from harness.verify import behaviour_file, report
     from harness.verify.probes import PROBES, Context, describe, new_tag
@@ -76,6 +94,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     creds = Credentials(env_value(args.client_id_env, "--client-id-env", secret=False),
                         env_value(args.client_secret_env, "--client-secret-env", secret=True), args.source_code)
     doc = _load_behaviour(args.behaviour)
+    _check_before_sending(args, creds, doc)
     tag = new_tag()
     if args.dry_run:
         ctx = Context(creds.client_id, creds.client_secret, creds.source_code, tag)

@@ -14,8 +14,19 @@ FORMATS = ("text", "json", "junit")
 FILES = {"text": "report.txt", "json": "report.json", "junit": "junit.xml"}
 
 
+def _redacted(value: Any) -> Any:
+    """Redact every string of the data, not the serialised text (a pattern could eat a JSON escape)."""
+    if isinstance(value, str):
+        return REDACTOR(value)
+    if isinstance(value, list):
+        return [_redacted(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _redacted(v) for k, v in value.items()}
+    return value
+
+
 def to_dict(result: VerifyResult) -> dict[str, Any]:
-    return {
+    return _redacted({
         "service": "ansira",
         "base_url": REDACTOR.url(result.base_url),
         "tag": result.tag,
@@ -28,7 +39,7 @@ def to_dict(result: VerifyResult) -> dict[str, Any]:
         "probes": [{"name": r.probe.name, "description": r.probe.description, "same": r.same,
                     "real": r.real.to_dict(), "mock": r.mock.to_dict(),
                     "differences": [d.to_dict() for d in r.differences]} for r in result.results],
-    }
+    })
 
 
 def text(result: VerifyResult) -> str:
@@ -62,15 +73,15 @@ def junit(result: VerifyResult) -> str:
         case = ET.SubElement(suite, "testcase", classname="verify.ansira", name=r.probe.name)
         if r.differences:
             failure = ET.SubElement(case, "failure", message=f"{len(r.differences)} difference(s)")
-            failure.text = "\n".join(str(d) for d in r.differences)
+            failure.text = REDACTOR("\n".join(str(d) for d in r.differences))
         elif r.real.skipped:
             ET.SubElement(case, "skipped", message=r.real.skipped)
-    return REDACTOR(ET.tostring(suite, encoding="unicode", xml_declaration=True)) + "\n"
+    return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
 
 
 def render(result: VerifyResult, fmt: str) -> str:
     if fmt == "json":
-        return REDACTOR(json.dumps(to_dict(result), indent=2)) + "\n"
+        return json.dumps(to_dict(result), indent=2) + "\n"
     return junit(result) if fmt == "junit" else text(result)
 
 

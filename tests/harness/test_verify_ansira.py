@@ -202,3 +202,14 @@ def test_written_behaviour_makes_the_mock_answer_like_the_stand_in(standin: Serv
         assert found == EXPECTED
     finally:
         loaded.thread.stop()
+
+
+def test_a_bad_behaviour_or_output_path_exits_2_before_anything_is_sent(standin: Server, tmp_path: Path,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"error_status": {"invalid_clinet": 400}}))
+    assert _verify(standin.url, "--behaviour", str(bad)) == 2
+    assert "invalid_clinet" in capsys.readouterr().err
+    assert _verify(standin.url, "--write-behaviour", str(tmp_path / "missing" / "b.json")) == 2
+    assert "folder does not exist" in capsys.readouterr().err
+    assert standin.calls() == 0
