@@ -57,6 +57,8 @@ def text(result: VerifyResult) -> str:
         for r in result.differing:
             lines += [f"  {r.probe.name}: {d}" for d in r.differences]
             notes = [f"{side} said: {o.note}" for side, o in (("real", r.real), ("mock", r.mock)) if o.note]
+            if r.real.note and r.real.note == r.mock.note:
+                notes = [f"both said: {r.real.note}"]
             lines += [f"    ({n})" for n in notes]
     if result.not_run:
         lines += ["", f"not run: {', '.join(r.probe.name for r in result.not_run)} "
