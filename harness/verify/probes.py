@@ -27,13 +27,13 @@ def new_tag() -> str:
 
 @dataclass
 class Context:
-    """What probes build requests from; `token` is set by the first token probe that gets one."""
+    """What probes build requests from; `token` is the newest one a token probe got."""
 
     client_id: str
     client_secret: str = field(repr=False)
     source_code: str
     tag: str
-    token: str | None = field(default=None, repr=False)
+    token: str | None = field(default=None, repr=False)  # the newest token a token probe got
     created: dict[str, Any] | None = None  # the body user.create got back, for the same-user facts
 
     def email(self, n: int = 1) -> str:

@@ -91,7 +91,7 @@ class Prober:
             token = body.get("access_token")
             if isinstance(token, str) and token:
                 REDACTOR.add(token)
-                self.ctx.token = self.ctx.token or token
+                self.ctx.token = token  # the newest: some servers revoke older tokens of a client
         if probe.facts is not None:
             obs.facts = probe.facts(self.ctx, body)
         return obs

@@ -73,7 +73,7 @@ def _answers(url: str) -> list[tuple[int, str | None, Any]]:
             except ValueError:
                 body = resp.text
             if isinstance(body, dict) and "access_token" in body:
-                ctx.token = ctx.token or body["access_token"]
+                ctx.token = body["access_token"]
                 body = {k: v for k, v in body.items() if k != "access_token"}
             out.append((resp.status_code, resp.headers.get("Content-Type"), body))
     return out
