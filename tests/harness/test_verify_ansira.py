@@ -4,6 +4,7 @@ cap, dry runs, bad input, secrets, and --write-behaviour."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -161,12 +162,14 @@ def test_a_missing_environment_variable_exits_2(standin: Server, monkeypatch: py
     assert standin.calls() == 0
 
 
-def test_no_secret_or_token_reaches_any_output(standin: Server, tmp_path: Path,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_no_secret_or_token_reaches_any_output(standin: Server, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                               caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)  # urllib3 logs each request line, query string (and client_secret) included
     for fmt in ("text", "json", "junit"):
         _verify(standin.url, "--report", fmt, "--out", str(tmp_path / fmt))
     captured = capsys.readouterr()
-    texts = [captured.out, captured.err, *(f.read_text() for f in tmp_path.rglob("*") if f.is_file())]
+    assert "GET /service/oauth/v2/token?" in caplog.text  # the log did see token.get's query
+    texts = [captured.out, captured.err, caplog.text, *(f.read_text() for f in tmp_path.rglob("*") if f.is_file())]
     assert len(standin.tokens) == 3 * 3  # three token probes succeed per run
     for text in texts:
         assert SECRET not in text
