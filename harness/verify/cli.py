@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,12 @@ def _load_behaviour(path: str | None) -> dict[str, Any] | None:
     return doc
 
 
+def _check_tag(tag: str) -> str:
+    if not re.fullmatch(r"[a-z0-9]{4,32}", tag):
+        raise ConfigError(f"--tag {tag!r}: expected 4-32 lowercase letters and digits (it goes into email addresses)")
+    return tag
+
+
 def _check_before_sending(args: argparse.Namespace, creds: Any, doc: dict[str, Any] | None) -> None:
     """Whatever would fail after the probes went out fails now: the mock's behaviour, the output paths."""
     from harness.verify.run import mock_behaviour
@@ -95,7 +102,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
                         env_value(args.client_secret_env, "--client-secret-env", secret=True), args.source_code)
     doc = _load_behaviour(args.behaviour)
     _check_before_sending(args, creds, doc)
-    tag = new_tag()
+    tag = _check_tag(args.tag) if args.tag else new_tag()
     if args.dry_run:
         ctx = Context(creds.client_id, creds.client_secret, creds.source_code, tag)
         print(f"dry run: would send these {len(PROBES)} probes to {REDACTOR.url(base)} (cap {args.max_calls}) "
@@ -143,6 +150,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     ans.add_argument("--behaviour", help="configure the in-process mock with this behaviour document")
     ans.add_argument("--write-behaviour", metavar="FILE",
                      help="write the differences as a mock Ansira behaviour document (no secrets)")
+    ans.add_argument("--tag", help="reuse this run tag instead of a new one (to verify against a replayed recording "
+                                    "of an earlier run: the emails must be the same)")
     ans.set_defaults(func=cmd_verify)
 
 

@@ -204,3 +204,38 @@ def test_record_and_replay_through_cli_processes(standin: tuple[str, list[str]],
         assert _answers(url) == recorded
     finally:
         _stop(proc)
+
+
+def test_a_recorded_verify_run_replays_offline_with_the_same_report(standin: tuple[str, list[str]], tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REC_CID", CLIENT_ID)
+    monkeypatch.setenv("REC_SECRET", SECRET)
+
+    def verify(url: str, out: Path) -> tuple[int, list[Any]]:
+        code = main(["verify", "ansira", "--url", url, "--client-id-env", "REC_CID", "--client-secret-env",
+                     "REC_SECRET", "--source-code", SOURCE, "--tag", TAG, "--out", str(out)])
+        report = json.loads((out / "report.json").read_text())
+        return code, [(p["name"], p["real"]["status"], p["real"]["facts"], p["differences"]) for p in report["probes"]]
+
+    tape = tmp_path / "verify.json"
+    proxy = RecordingProxy(standin[0], str(tape))
+    srv = _serve(proxy)
+    try:
+        recorded = verify(srv.url, tmp_path / "recorded")
+    finally:
+        srv.stop()
+        proxy.close()
+    assert recorded[0] == 1  # the stand-in differs from the mock
+    srv = _serve(Replayer(cassette.load(tape), _app(), strict=True))
+    try:
+        assert verify(srv.url, tmp_path / "replayed") == recorded
+    finally:
+        srv.stop()
+
+
+def test_a_tag_must_fit_in_an_email(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REC_CID", CLIENT_ID)
+    monkeypatch.setenv("REC_SECRET", SECRET)
+    assert main(["verify", "ansira", "--url", "https://x.test", "--client-id-env", "REC_CID", "--client-secret-env",
+                 "REC_SECRET", "--source-code", SOURCE, "--tag", "Not A@Tag", "--dry-run"]) == 2
+    assert "--tag" in capsys.readouterr().err
