@@ -136,7 +136,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
 
     verify = sub.add_parser("verify", help="compare a real service with its mock by contract probes")
     services = verify.add_subparsers(dest="service", required=True, parser_class=type(verify))
-    ans = services.add_parser("ansira", help="probe a real Ansira (sandbox) and mock Ansira; list the differences")
+    ans = services.add_parser("ansira", help="probe a real Ansira (sandbox) and mock Ansira; list the differences",
+                              description="Send 19 documented contract probes to the service at --url and to an "
+                                          "in-process mock Ansira with the same client, and compare the answers. "
+                                          "Exit 0: all the same; 1: a difference, or a probe not sent; 2: bad input. "
+                                          "See docs/going-live.md.")
     ans.add_argument("--url", required=True, help="service root: https, or plain http on loopback")
     ans.add_argument("--client-id-env", required=True, metavar="VAR", help="environment variable with the client id")
     ans.add_argument("--client-secret-env", required=True, metavar="VAR",
