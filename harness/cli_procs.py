@@ -88,7 +88,7 @@ def _drop_faults(behaviour: dict[str, Any]) -> list[str]:
 
 def cmd_mock(args: argparse.Namespace) -> int:
     from harness.servers import server_thread
-    from harness.verify.cli import cassette_app, check_mock_options
+    from harness.verify.cli import cassette_app, check_mock_options, env_client
 
     check_mock_options(args)
     admin_key = secret_from_env(args.admin_key_env, "--admin-key-env")
@@ -96,7 +96,7 @@ def cmd_mock(args: argparse.Namespace) -> int:
         from harness.stack import prepare_behaviour
         from mock_ansira import create_app
 
-        behaviour = prepare_behaviour(_load_doc(args.behaviour), args.seed)
+        behaviour = prepare_behaviour(env_client(args, _load_doc(args.behaviour)), args.seed)
         app = cassette_app(args, create_app({"BEHAVIOUR": behaviour, "SEED": args.seed, "ADMIN_KEY": admin_key}))
         client = behaviour["clients"][0]
         if args.server == "waitress" and (drops := _drop_faults(behaviour)):

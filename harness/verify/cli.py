@@ -170,6 +170,10 @@ def add_mock_options(mock: argparse.ArgumentParser) -> None:
     group.add_argument("--replay", metavar="FILE", help="answer recorded requests from this cassette")
     group.add_argument("--strict", action="store_true",
                        help="with --replay: answer unrecorded requests 501 with the nearest recorded ones")
+    group.add_argument("--client-id-env", metavar="VAR",
+                       help="ansira: serve this client id (from the environment) as the first client; with "
+                            "--client-secret-env, e.g. your sandbox client for --replay")
+    group.add_argument("--client-secret-env", metavar="VAR", help="ansira: that client's secret, from the environment")
 
 
 def check_mock_options(args: argparse.Namespace) -> None:
@@ -185,10 +189,31 @@ def check_mock_options(args: argparse.Namespace) -> None:
         raise ConfigError("--cassette and --record-emails apply only with --record-from")
     if args.strict and not replay:
         raise ConfigError("--strict applies only with --replay")
+    if bool(args.client_id_env) != bool(args.client_secret_env):
+        raise ConfigError("--client-id-env and --client-secret-env go together")
+    if args.client_id_env and args.service != "ansira":
+        raise ConfigError("--client-id-env and --client-secret-env apply to mock ansira only")
     if record:
         check_base_url(record, option="--record-from")
         if not Path(args.cassette).resolve().parent.is_dir():
             raise ConfigError(f"--cassette {args.cassette}: its folder does not exist")
+
+
+def env_client(args: argparse.Namespace, behaviour: Any) -> Any:
+    """The behaviour with the client from --client-id-env/--client-secret-env first (replacing one of that id).
+
+    A document that is not an object is returned as it is, for mock Ansira's validation to name the problem."""
+    if not getattr(args, "client_id_env", None):
+        return behaviour
+    behaviour = {} if behaviour is None else behaviour
+    if not isinstance(behaviour, dict):
+        return behaviour
+    client_id = env_value(args.client_id_env, "--client-id-env", secret=False)
+    secret = env_value(args.client_secret_env, "--client-secret-env", secret=True)
+    clients = [c for c in behaviour.get("clients") or [] if isinstance(c, dict)]
+    mine = next((c for c in clients if c.get("client_id") == client_id), {})
+    others = [c for c in clients if c.get("client_id") != client_id]
+    return {**behaviour, "clients": [{**mine, "client_id": client_id, "client_secret": secret}, *others]}
 
 
 def cassette_app(args: argparse.Namespace, app: Any) -> Any:

@@ -151,6 +151,9 @@ def test_unrecorded_requests_fall_to_the_mock_or_get_a_near_miss_501(standin: tu
     (["mock", "ansira", "--replay", "x.json", "--record-from", "https://a.test", "--cassette", "y"], "exclude"),
     (["mock", "ansira", "--strict"], "--strict applies only with --replay"),
     (["mock", "lytics", "--replay", "x.json"], "mock ansira only"),
+    (["mock", "ansira", "--client-id-env", "X"], "go together"),
+    (["mock", "ansira", "--client-id-env", "NO_SUCH_VAR_X", "--client-secret-env", "NO_SUCH_VAR_Y"],
+     "NO_SUCH_VAR_X is not set"),
     (["mock", "ansira", "--replay", "/nonexistent/tape.json"], "no such cassette file"),
 ])
 def test_bad_record_replay_options_exit_2(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -172,7 +175,8 @@ def _spawn(tmp_path: Path, name: str, *args: str) -> tuple[subprocess.Popen[byte
     ready, log = tmp_path / f"{name}.ready.json", tmp_path / f"{name}.log"
     with log.open("wb") as fh:
         proc = subprocess.Popen([sys.executable, "-m", "harness", "mock", "ansira", *args, "--ready-file", str(ready)],
-                                cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=fh,
+                                cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), "REC_CID": CLIENT_ID,
+                                               "REC_SECRET": SECRET}, stdout=fh,
                                 stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
     while not ready.exists():
@@ -197,9 +201,10 @@ def test_record_and_replay_through_cli_processes(standin: tuple[str, list[str]],
     finally:
         _stop(proc)
     assert len(cassette.load(tape)["interactions"]) == len(PROBES)
-    beh = tmp_path / "behaviour.json"
-    beh.write_text(json.dumps(BEHAVIOUR))
-    proc, url = _spawn(tmp_path, "replay", "--replay", str(tape), "--strict", "--behaviour", str(beh))
+    beh = tmp_path / "behaviour.json"  # no secret in a file: the client comes from the environment
+    beh.write_text(json.dumps({k: v for k, v in BEHAVIOUR.items() if k != "clients"}))
+    proc, url = _spawn(tmp_path, "replay", "--replay", str(tape), "--strict", "--behaviour", str(beh),
+                       "--client-id-env", "REC_CID", "--client-secret-env", "REC_SECRET")
     try:
         assert _answers(url) == recorded
     finally:
