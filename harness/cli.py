@@ -159,10 +159,12 @@ def build_parser() -> argparse.ArgumentParser:
     from harness.cli_procs import add_commands as add_process_commands
     from harness.load.cli import add_commands as add_load_commands
     from harness.templates.cli import add_commands as add_template_commands
+    from harness.verify.cli import add_commands as add_verify_commands
 
     add_process_commands(sub)
     add_load_commands(sub)
     add_template_commands(sub)
+    add_verify_commands(sub)
     return p
 
 

@@ -88,14 +88,16 @@ def _drop_faults(behaviour: dict[str, Any]) -> list[str]:
 
 def cmd_mock(args: argparse.Namespace) -> int:
     from harness.servers import server_thread
+    from harness.verify.cli import cassette_app, check_mock_options, env_client
 
+    check_mock_options(args)
     admin_key = secret_from_env(args.admin_key_env, "--admin-key-env")
     if args.service == "ansira":
         from harness.stack import prepare_behaviour
         from mock_ansira import create_app
 
-        behaviour = prepare_behaviour(_load_doc(args.behaviour), args.seed)
-        app = create_app({"BEHAVIOUR": behaviour, "SEED": args.seed, "ADMIN_KEY": admin_key})
+        behaviour = prepare_behaviour(env_client(args, _load_doc(args.behaviour)), args.seed)
+        app = cassette_app(args, create_app({"BEHAVIOUR": behaviour, "SEED": args.seed, "ADMIN_KEY": admin_key}))
         client = behaviour["clients"][0]
         if args.server == "waitress" and (drops := _drop_faults(behaviour)):
             raise ConfigError(f"--server {args.server} cannot drop connections; {', '.join(drops)} need werkzeug")
@@ -171,6 +173,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                       help="werkzeug (default; closes every connection); werkzeug-keepalive, waitress or lean keep "
                            "connections open, for load tests (lean spends the least CPU per request)")
     mock.add_argument("--threads", type=int, default=32, help="waitress worker threads (default 32)")
+    from harness.verify.cli import add_mock_options
+
+    add_mock_options(mock)
     mock.set_defaults(func=cmd_mock)
 
     run = sub.add_parser("runner", help="run the enrichment runner against a (mock) Lytics until interrupted")
