@@ -434,7 +434,8 @@ class EnrichmentJob:
             self.status = "failed"
             n = self.options.failures_before_job_error
             self.message = f"{n} consecutive failed requests, {errors} times: {why}"
-            self._log("error", f"job failed: {self.message}", "job_failed")
+            self._log("error", f"job failed: {self.message}", "job_failed",
+                      console="info" if self.options.job_failure_expected else None)
             return
         delay = self.options.job_backoff_s * (2 ** (errors - 1))
         self.status = f"fault-{errors}"  # Lytics' status for a job in error backoff (N = the error count)

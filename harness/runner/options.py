@@ -28,6 +28,10 @@ class RunnerOptions:
     # prove the retry_after_respected check and the load report's retry_after_violations catch a runner that
     # ignores Retry-After (tests/reliability/test_retry_after.py); never set it against a real Ansira.
     ignore_retry_after: bool = False
+    # The scenario expects its job to end `failed` (a job_status check or a wait on `failed`; the scenario engine
+    # sets it): the failure is logged at INFO, since a CI reader takes an ERROR line for a broken run. The job's
+    # Lytics log still records it as an error.
+    job_failure_expected: bool = False
     # one runner per job: the job's lease in mock Lytics, renewed every report; a successor of a runner that
     # died takes the job over after at most this long
     lease_ttl_s: float = 5.0
@@ -57,4 +61,5 @@ _OPTION_RULES: dict[str, tuple[type | tuple[type, ...], float, bool]] = {
     "backoff_cap_s": ((int, float), 0, False), "scan_page_size": (int, 1, False), "writeback_batch": (int, 1, False),
     "max_calls": (int, 0, True), "max_unlanded": (int, 1, True), "dry_run": (bool, 0, False),
     "ignore_retry_after": (bool, 0, False), "lease_ttl_s": ((int, float), 0.1, False),
+    "job_failure_expected": (bool, 0, False),
 }

@@ -101,6 +101,12 @@ def check_runner_options(runner: dict[str, Any], *, file: str | None) -> None:
         raise ScenarioError(str(exc), file=file, path="runner") from None
 
 
+def _expects_job_failure(sc: m.Scenario) -> bool:
+    """A job_status check or a wait_until on `failed`: the scenario injects the failure on purpose."""
+    return (any(isinstance(c, m.JobStatus) and c.status == "failed" for c in sc.checks)
+            or any(s.wait_until is not None and "failed" in s.wait_until.job_status.values() for s in sc.steps))
+
+
 class ScenarioRun:
     def __init__(self, scenario: m.Scenario, *, file: str | None = None,
                  progress: Callable[[str], None] | None = None, runner_overrides: dict[str, Any] | None = None) -> None:
@@ -116,7 +122,8 @@ class ScenarioRun:
     def execute(self) -> ScenarioResult:
         result = ScenarioResult(self.sc.name, self.file, self.sc.description, started_at=time.time())
         try:
-            options = RunnerOptions(**{**self.sc.runner, **self.runner_overrides})
+            options = RunnerOptions(**{"job_failure_expected": _expects_job_failure(self.sc), **self.sc.runner,
+                                       **self.runner_overrides})
         except (TypeError, ValueError) as exc:
             raise ScenarioError(f"runner: {exc}", file=self.file, path="runner") from None
         started = time.monotonic()
