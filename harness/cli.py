@@ -24,9 +24,19 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
+def _default_scenarios() -> list[str]:
+    """With no paths: this project's quickstart when it has one (this repo's habit), else its scenarios/ folder."""
+    if Path(DEFAULT_SCENARIO).is_file():
+        return [DEFAULT_SCENARIO]
+    if Path("scenarios").is_dir():
+        return ["scenarios"]
+    raise ConfigError(f"no scenarios here: {Path.cwd()} has no scenarios/ folder; name files or folders, "
+                      "or start a project with `enrichsim init`")
+
+
 def _scenario_files(paths: Sequence[str], keyword: str | None) -> list[Path]:
     files: list[Path] = []
-    for raw in paths or [DEFAULT_SCENARIO]:
+    for raw in paths or _default_scenarios():
         p = Path(raw)
         if p.is_dir():
             files.extend(discovery.walk(p))
@@ -87,6 +97,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     from harness.scenario import engine
 
+    if not args.scenarios and not Path("scenarios").is_dir():
+        raise ConfigError(f"no scenarios here: {Path.cwd()} has no scenarios/ folder; name files or folders, "
+                          "or start a project with `enrichsim init`")
     for f, sc in engine.load_all(_scenario_files(args.scenarios or ["scenarios"], args.k)):
         print(f"{f}\t{sc.name}\t{sc.description}")
     return EXIT_OK
@@ -126,7 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     run = sub.add_parser("run", help="run scenarios end to end and check them")
-    run.add_argument("scenarios", nargs="*", help=f"files or folders (default {DEFAULT_SCENARIO})")
+    run.add_argument("scenarios", nargs="*", help=f"files or folders (default {DEFAULT_SCENARIO}, else scenarios/, "
+                                                   "from the current folder)")
     run.add_argument("-k", help="only scenarios whose file name contains this")
     run.add_argument("--report", choices=("text", "json", "junit"), default="text")
     run.add_argument("--out", help="also write report.json, junit.xml and report.txt into this folder")
@@ -153,12 +167,14 @@ def build_parser() -> argparse.ArgumentParser:
     srv.set_defaults(func=cmd_serve)
 
     from harness.cli_procs import add_commands as add_process_commands
+    from harness.init_project import add_commands as add_init_commands
     from harness.load.cli import add_commands as add_load_commands
     from harness.templates.cli import add_commands as add_template_commands
 
     add_process_commands(sub)
     add_load_commands(sub)
     add_template_commands(sub)
+    add_init_commands(sub)
     return p
 
 
@@ -170,10 +186,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except ConfigError as exc:
-        print(f"harness: {REDACTOR(exc)}", file=sys.stderr)
+        print(f"{_prog()}: {REDACTOR(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except HarnessError as exc:
-        print(f"harness: {REDACTOR(exc)}", file=sys.stderr)
+        print(f"{_prog()}: {REDACTOR(exc)}", file=sys.stderr)
         return EXIT_FAIL
     except KeyboardInterrupt:
         return 130
