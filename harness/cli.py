@@ -9,7 +9,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from harness.cli_procs import wait_for_signal, write_ready
 from harness.errors import ConfigError, HarnessError
 from harness.redact import REDACTOR, install_log_redaction
 from harness.scenario import discovery
@@ -106,22 +105,9 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from harness.stack import Stack
+    from harness.cli_serve import cmd_serve as serve
 
-    stack = Stack(seed=args.seed, lytics_port=args.lytics_port, ansira_port=args.ansira_port, host=args.host)
-    stack.start()
-    info = stack.ready_info()
-    try:
-        write_ready(args.ready_file, info)
-        print(f"mock Lytics  {info['lytics_url']}\nmock Ansira  {info['ansira_url']}\n"
-              f"runner       following {info['lytics_url']}/__admin/feed\n"
-              f"credentials  {'written to ' + args.ready_file if args.ready_file else 'use --ready-file to get them'}"
-              "\nCtrl-C to stop.", flush=True)
-    except BaseException:
-        stack.stop()
-        raise
-    wait_for_signal(stack.stop)
-    return EXIT_OK
+    return serve(args)
 
 
 def _prog() -> str:
@@ -161,9 +147,13 @@ def build_parser() -> argparse.ArgumentParser:
     srv = sub.add_parser("serve", help="run mock Ansira, mock Lytics and the runner until interrupted")
     srv.add_argument("--lytics-port", type=int, default=0, help="0 = let the OS pick")
     srv.add_argument("--ansira-port", type=int, default=0, help="0 = let the OS pick")
-    srv.add_argument("--host", default="127.0.0.1", help="bind address (default loopback only)")
+    srv.add_argument("--host", default="127.0.0.1", help="bind address (default loopback only; 0.0.0.0 for a CI "
+                     "service, with --public-host)")
     srv.add_argument("--ready-file", help="write URLs and credentials as JSON here once everything answers")
     srv.add_argument("--seed", type=int, default=0)
+    from harness.cli_serve import add_serve_args
+
+    add_serve_args(srv)
     srv.set_defaults(func=cmd_serve)
 
     from harness.cli_procs import add_commands as add_process_commands

@@ -88,33 +88,50 @@ def _drop_faults(behaviour: dict[str, Any]) -> list[str]:
 
 def cmd_mock(args: argparse.Namespace) -> int:
     from harness.servers import server_thread
+    from harness.service import allow_http_hosts, base_url, public_host, ready_document, warn_if_exposed
 
+    if args.service == "ansira" and args.allow_http_host:
+        raise ConfigError("--allow-http-host applies to mock lytics (it checks token and webhook URLs)")
+    if args.service == "lytics" and args.ansira_client_secret_env:
+        raise ConfigError("--ansira-client-secret-env applies to mock ansira")
     admin_key = secret_from_env(args.admin_key_env, "--admin-key-env")
+    public = public_host(args.host, args.public_host)
+    warn_if_exposed(args.host, f"mock {args.service}")
     if args.service == "ansira":
         from harness.stack import prepare_behaviour
         from mock_ansira import create_app
 
         behaviour = prepare_behaviour(_load_doc(args.behaviour), args.seed)
+        secret = secret_from_env(args.ansira_client_secret_env, "--ansira-client-secret-env")
+        clients = behaviour.get("clients") if isinstance(behaviour, dict) else None
+        if secret and isinstance(clients, list) and clients and isinstance(clients[0], dict):
+            clients[0]["client_secret"] = secret  # the first client's: the one the ready file names
         app = create_app({"BEHAVIOUR": behaviour, "SEED": args.seed, "ADMIN_KEY": admin_key})
         client = behaviour["clients"][0]
         if args.server == "waitress" and (drops := _drop_faults(behaviour)):
             raise ConfigError(f"--server {args.server} cannot drop connections; {', '.join(drops)} need werkzeug")
         srv = server_thread(app, server=args.server, threads=args.threads, host=args.host, port=args.port,
-                            name="mock-ansira").start(ready_path="/__admin/health")
-        info = {"url": srv.url, "ansira_client_id": client["client_id"],
-                "ansira_client_secret": client["client_secret"],
-                "ansira_source_code": behaviour["source_codes"][0], "token_url": srv.url + "/service/oauth/v2/token",
-                "user_url": srv.url + "/service/api/v2/user", "pid": os.getpid()}
+                            name="mock-ansira")
+        url = app.config["PUBLIC_URL"] = base_url(public, srv.port)
+        srv.start(ready_path="/__admin/health")
+        ansira = {"url": url, "client_id": client["client_id"], "client_secret": client["client_secret"],
+                  "source_code": behaviour["source_codes"][0]}
+        info = ready_document("mock-ansira", host=args.host, public=public, ansira=ansira, extra={
+            "url": url, "token_url": url + "/service/oauth/v2/token", "user_url": url + "/service/api/v2/user"})
     else:
         from mock_lytics import create_app as lytics_app
 
         api_key = secret_from_env(args.api_key_env, "--api-key-env", generate=True)
-        srv = server_thread(lytics_app({"API_KEY": api_key, "ADMIN_KEY": admin_key}), server=args.server,
-                            threads=args.threads, host=args.host, port=args.port,
-                            name="mock-lytics").start(ready_path="/__admin/health")
-        info = {"url": srv.url, "lytics_api_key": api_key, "pid": os.getpid()}
+        app = lytics_app({"API_KEY": api_key, "ADMIN_KEY": admin_key,
+                          "ALLOW_HTTP_HOSTS": allow_http_hosts(args.allow_http_host)})
+        srv = server_thread(app, server=args.server, threads=args.threads, host=args.host, port=args.port,
+                            name="mock-lytics")
+        url = app.config["PUBLIC_URL"] = base_url(public, srv.port)
+        srv.start(ready_path="/__admin/health")
+        info = ready_document("mock-lytics", host=args.host, public=public, lytics={"url": url, "api_key": api_key},
+                              extra={"url": url})
     write_ready(args.ready_file, info)
-    print(f"mock {args.service} on {srv.url}", flush=True)
+    print(f"mock {args.service} on {url}", flush=True)
     wait_for_signal(srv.stop)
     return 0
 
@@ -171,6 +188,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
                       help="werkzeug (default; closes every connection); werkzeug-keepalive, waitress or lean keep "
                            "connections open, for load tests (lean spends the least CPU per request)")
     mock.add_argument("--threads", type=int, default=32, help="waitress worker threads (default 32)")
+    from harness.service import add_service_args
+
+    add_service_args(mock, lytics=True, ansira=True, api_key_env=False, admin_key_env=False)
     mock.set_defaults(func=cmd_mock)
 
     run = sub.add_parser("runner", help="run the enrichment runner against a (mock) Lytics until interrupted")
