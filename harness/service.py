@@ -52,9 +52,9 @@ def warn_if_exposed(host: str, what: str) -> None:
     """Say loudly that every key is reachable from other hosts: the mocks serve plain http and admin APIs."""
     if is_loopback(host):
         return
-    log.warning("%s is bound to %s, beyond loopback: its API, its /__admin API (protect it with --admin-key-env) "
-                "and the credentials it accepts are reachable from other hosts over plain http. Use this only "
-                "inside a CI network or a container, never on a shared or public network.", what, host)
+    log.warning("%s is bound to %s, beyond loopback: its APIs, its /__admin control plane and every key they "
+                "accept are reachable from other hosts over plain http. Use this only inside a CI network or a "
+                "container, never on a shared or public network.", what, host)
 
 
 def allow_http_hosts(values: list[str] | None) -> tuple[str, ...]:
