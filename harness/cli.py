@@ -62,11 +62,20 @@ def cmd_run(args: argparse.Namespace) -> int:
         overrides["dry_run"] = True
     if args.max_calls is not None:
         overrides["max_calls"] = args.max_calls
+    target = None
+    if args.target:
+        from harness.scenario.target import read_targets
+
+        if overrides:
+            raise ConfigError("--dry-run and --max-calls set up a runner of our own; with --target the running "
+                              "stack's runner is used: pass them to that runner instead")
+        target = read_targets(args.target)
     live = for_stream(sys.stderr, len(scenarios))  # a live bar on a terminal only
     with live or contextlib.nullcontext():
         for f, sc in scenarios:
             step = live.scenario(sc.name) if live else None
-            results.append(engine.ScenarioRun(sc, file=str(f), progress=step, runner_overrides=overrides).execute())
+            results.append(engine.ScenarioRun(sc, file=str(f), progress=step, runner_overrides=overrides,
+                                              target=target).execute())
             if live:
                 live.finished(results[-1].ok)
     if args.out:
@@ -132,6 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", help="also write report.json, junit.xml and report.txt into this folder")
     run.add_argument("--dry-run", action="store_true", help="render every request and log it; send nothing")
     run.add_argument("--max-calls", type=int, help="hard cap on webhook requests (live validation safety)")
+    run.add_argument("--target", action="append", metavar="READY_FILE", help="run against an already running stack "
+                     "(serve's ready file, or both mocks' ready files) instead of starting one")
     run.set_defaults(func=cmd_run)
 
     chk = sub.add_parser("check", help="render and validate scenarios without running them")

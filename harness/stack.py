@@ -14,6 +14,7 @@ from typing import Any
 
 from harness.redact import REDACTOR
 from harness.runner import Runner, RunnerOptions
+from harness.runner_state import MOUNT, mount
 from harness.servers import ServerThread
 from harness.service import base_url, public_host, ready_document
 
@@ -94,6 +95,7 @@ class Stack:
                     options = dataclasses.replace(options, allow_http_hosts=hosts)
                 self.runner = Runner(self.lytics.url, self.api_key, admin_key=self.admin_key,
                                      options=options).start()
+                mount(self.lytics.app, self.runner, self.admin_key)  # /__runner/state: `harness run --target`
         except BaseException:
             self.stop()  # a half-started stack must not leave a server holding its port
             raise
@@ -136,5 +138,6 @@ class Stack:
         lytics = {"url": info["lytics_url"], "api_key": self.api_key}
         ansira = {"url": info["ansira_url"], "client_id": self.client["client_id"],
                   "client_secret": self.client["client_secret"], "source_code": info["ansira_source_code"]}
+        extra = {"admin_key": self.admin_key, "runner_state_url": f"{info['lytics_url']}{MOUNT}/state"}
         return ready_document("serve", host=self.host, public=public_host(self.host, self.public_host),
-                              lytics=lytics, ansira=ansira, extra={"admin_key": self.admin_key})
+                              lytics=lytics, ansira=ansira, extra=extra)

@@ -102,8 +102,10 @@ def check_runner_options(runner: dict[str, Any], *, file: str | None) -> None:
 
 class ScenarioRun:
     def __init__(self, scenario: m.Scenario, *, file: str | None = None,
-                 progress: Callable[[str], None] | None = None, runner_overrides: dict[str, Any] | None = None) -> None:
+                 progress: Callable[[str], None] | None = None, runner_overrides: dict[str, Any] | None = None,
+                 target: dict[str, Any] | None = None) -> None:
         self.sc = scenario
+        self.target = target  # a running stack's ready file(s) (harness.scenario.target); None: start our own
         self.runner_overrides = runner_overrides or {}
         self.file = file
         self.progress = progress or (lambda _msg: None)
@@ -119,7 +121,13 @@ class ScenarioRun:
         except (TypeError, ValueError) as exc:
             raise ScenarioError(f"runner: {exc}", file=self.file, path="runner") from None
         started = time.monotonic()
-        stack = Stack(seed=self.sc.seed, ansira_behaviour=self.sc.ansira, runner_options=options)
+        if self.target is not None:
+            from harness.scenario.target import TargetStack
+
+            stack: Any = TargetStack(self.target, seed=self.sc.seed, ansira_behaviour=self.sc.ansira,
+                                     runner_options=options)
+        else:
+            stack = Stack(seed=self.sc.seed, ansira_behaviour=self.sc.ansira, runner_options=options)
         try:
             stack.start()
         except Exception as exc:
