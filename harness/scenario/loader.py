@@ -65,8 +65,7 @@ def render_here(path: str | Path, *, ext_vars: dict[str, str] | None = None,
         if not (inside and target.is_file()) and (packaged := library.resolve(rel)) is not None:
             target = packaged  # the library search path: local files first, then `enrichsim/...`
         elif not inside:
-            raise ImportRefused(f"refused: scenarios may import only files under {root} or the packaged library "
-                                f"({library.LIBRARY_NAME}/...)", target=str(target))
+            raise ImportRefused(f"refused: scenarios may import only files under {root}", target=str(target))
         elif not target.is_file():
             if rel.startswith(library.LIBRARY_NAME + "/"):
                 known = library.names()
