@@ -154,7 +154,7 @@ and Ansira services on loopback ports: no account, no credentials.
 2. Describe your own set-up: copy the quickstart to `scenarios/my_case.jsonnet` and change only what your case is
    about (your template, audience, mappings, the users, Ansira's rate limits and faults), then
    `enrichsim check scenarios/my_case.jsonnet` to validate it and `enrichsim run scenarios/my_case.jsonnet`.
-3. Check a webhook template before it goes to Lytics: `enrichsim templates check YOUR_TEMPLATE.jsonnet`.
+3. Check a webhook template before it goes to Lytics: `enrichsim template check YOUR_TEMPLATE.jsonnet`.
 4. CI: `.github/workflows/enrichsim.yml` (GitHub Actions) and `.gitlab-ci.yml` (GitLab CI) run the scenarios and
    `tests/`, and publish their JUnit reports. Set `ENRICHSIM_SPEC` there to where you install enrichsim from.
 5. Drive the simulated stack by hand or from another tool: `enrichsim serve --ready-file stack.json` writes the

@@ -61,3 +61,18 @@ def test_defaults_resolve_from_the_current_folder(tmp_path: Path, monkeypatch: p
     assert _default_scenarios() == ["scenarios/quickstart.jsonnet"]
     assert main(["list"]) == 0
     assert capsys.readouterr().out.startswith("scenarios/quickstart.jsonnet\tquickstart\t")
+
+
+def test_every_command_the_project_readme_names_is_one_the_cli_takes() -> None:
+    import re
+    import shlex
+
+    from harness.cli import build_parser
+
+    readme = FILES["README.md"]
+    commands = re.findall(r"`(enrichsim [^`]+)`", readme)
+    commands += [line.split("#")[0].strip() for line in readme.splitlines() if line.startswith("    enrichsim ")]
+    assert len(commands) >= 6
+    for command in commands:
+        args = build_parser().parse_args(shlex.split(command)[1:])  # exits 2 (failing the test) on a wrong one
+        assert callable(args.func), command
