@@ -118,6 +118,8 @@ def cmd_mock(args: argparse.Namespace) -> int:
                   "source_code": behaviour["source_codes"][0]}
         info = ready_document("mock-ansira", host=args.host, public=public, ansira=ansira, extra={
             "url": url, "token_url": url + "/service/oauth/v2/token", "user_url": url + "/service/api/v2/user"})
+        if admin_key:
+            info["admin_key"] = admin_key
     else:
         from mock_lytics import create_app as lytics_app
 
@@ -129,7 +131,7 @@ def cmd_mock(args: argparse.Namespace) -> int:
         url = app.config["PUBLIC_URL"] = base_url(public, srv.port)
         srv.start(ready_path="/__admin/health")
         info = ready_document("mock-lytics", host=args.host, public=public, lytics={"url": url, "api_key": api_key},
-                              extra={"url": url})
+                              extra={"url": url, **({"admin_key": admin_key} if admin_key else {})})
     write_ready(args.ready_file, info)
     print(f"mock {args.service} on {url}", flush=True)
     wait_for_signal(srv.stop)
@@ -153,10 +155,19 @@ def cmd_runner(args: argparse.Namespace) -> int:
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"--options: {exc}") from None
     runner = Runner(args.lytics_url, api_key, admin_key=admin_key, options=options).start()
-    write_ready(args.ready_file, {"pid": os.getpid(), "lytics_url": args.lytics_url})
+    info: dict[str, Any] = {"pid": os.getpid(), "lytics_url": args.lytics_url}
+    state_srv = None
+    if args.state_port is not None:  # the runner's state over HTTP, for `harness run --target`
+        from harness.runner_state import serve_state
+
+        state_srv, info["runner_state_url"] = serve_state(runner, admin_key, host=args.state_host,
+                                                          port=args.state_port, public=args.public_host)
+    write_ready(args.ready_file, info)
     print(f"runner following {args.lytics_url}", flush=True)
 
     def stop() -> None:
+        if state_srv is not None:
+            state_srv.stop()
         runner.stop(timeout=args.stop_timeout)
         if args.outcomes:
             with open(args.outcomes, "w", encoding="utf-8") as fh:
@@ -205,4 +216,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     run.add_argument("--dry-run", action="store_true", help="render and log requests, send nothing")
     run.add_argument("--max-calls", type=int, help="hard cap on webhook requests")
     run.add_argument("--stop-timeout", type=float, default=10.0, help="seconds to finish in-flight work on stop")
+    run.add_argument("--state-port", type=int, help="serve the runner's state (GET /__runner/state, admin key) on "
+                     "this port (0 = any free one) and name its URL in the ready file: `harness run --target`")
+    run.add_argument("--state-host", default="127.0.0.1", help="bind address of --state-port (default loopback)")
+    run.add_argument("--public-host", help="the host name in runner_state_url (default: the bind address)")
     run.set_defaults(func=cmd_runner)

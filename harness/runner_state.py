@@ -61,6 +61,22 @@ def mount(flask_app: Any, runner: Runner, admin_key: str | None) -> None:
     flask_app.wsgi_app = DispatcherMiddleware(flask_app.wsgi_app, {MOUNT: state_app(runner, admin_key)})
 
 
+def serve_state(runner: Runner, admin_key: str | None, *, host: str, port: int,
+                public: str | None) -> tuple[Any, str]:
+    """The state on a server of its own (`harness runner --state-port`): the server and the state's URL."""
+    from werkzeug.exceptions import NotFound
+    from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+    from harness.servers import ServerThread
+    from harness.service import base_url, public_host, warn_if_exposed
+
+    warn_if_exposed(host, "the runner's state")
+    app = DispatcherMiddleware(NotFound(), {MOUNT: state_app(runner, admin_key)})
+    srv = ServerThread(app, host=host, port=port, name="runner-state")
+    srv.start()
+    return srv, f"{base_url(public_host(host, public), srv.port)}{MOUNT}/state"
+
+
 @dataclass
 class _RemoteLog:
     """One job's outcome log as read over HTTP: the methods the engine calls on an OutcomeLog."""

@@ -71,3 +71,43 @@ def test_bad_targets_are_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixt
     ready.write_text(doc if isinstance(doc, str) else json.dumps(doc or {}), encoding="utf-8")
     assert main(["run", str(ROOT / "scenarios/quickstart.jsonnet"), "--target", str(ready), *extra]) == 2
     assert words in capsys.readouterr().err
+
+
+def _start(args: list[str], ready: Path, env: dict[str, str], procs: list[subprocess.Popen[str]]) -> dict:
+    proc = subprocess.Popen([sys.executable, "-m", "harness", *args, "--ready-file", str(ready)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    procs.append(proc)
+    deadline = time.monotonic() + 60
+    while not ready.exists():  # written atomically once the part answers
+        assert proc.poll() is None, proc.communicate()[1]
+        assert time.monotonic() < deadline, f"{args[:2]}: ready file never appeared"
+        time.sleep(0.05)
+    return json.loads(ready.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+def test_quickstart_passes_against_a_mock_pair_and_a_runner(tmp_path: Path) -> None:
+    import os
+
+    env = {**os.environ, "T_LYTICS_KEY": "lk-target-1f9e", "T_ADMIN_KEY": "adm-target-5c2a"}
+    procs: list[subprocess.Popen[str]] = []
+    try:
+        ly = _start(["mock", "lytics", "--api-key-env", "T_LYTICS_KEY", "--admin-key-env", "T_ADMIN_KEY"],
+                    tmp_path / "lytics.json", env, procs)
+        _start(["mock", "ansira", "--admin-key-env", "T_ADMIN_KEY"], tmp_path / "ansira.json", env, procs)
+        runner = _start(["runner", "--lytics-url", ly["lytics_url"], "--api-key-env", "T_LYTICS_KEY",
+                         "--admin-key-env", "T_ADMIN_KEY", "--state-port", "0"], tmp_path / "runner.json", env, procs)
+        assert runner["runner_state_url"].endswith("/__runner/state") and ly["admin_key"] == "adm-target-5c2a"
+        assert requests.get(runner["runner_state_url"], timeout=10).status_code == 401
+        targets = [str(tmp_path / f"{n}.json") for n in ("lytics", "ansira", "runner")]
+        code = main(["run", str(ROOT / "scenarios/quickstart.jsonnet"), "--report", "json",
+                     *[a for t in targets for a in ("--target", t)]])
+        assert code == 0
+        state = requests.get(runner["runner_state_url"], headers={"X-Admin-Key": "adm-target-5c2a"},
+                             timeout=10).json()
+        assert sum(o["summary"]["enriched"] for o in state["outcomes"].values()) > 100
+    finally:
+        for proc in procs:  # only the processes this test started
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)
+        for proc in procs:
+            proc.communicate(timeout=30)
