@@ -58,6 +58,9 @@ class TargetStack:
         self.api_key = str(target["lytics_api_key"])
         self.admin_key = str(target.get("admin_key") or "")
         self.runner_options = runner_options
+        if runner_options != RunnerOptions():
+            log.warning("the scenario's runner options are not applied with --target: the running stack's runner "
+                        "keeps its own (start it with them: harness runner --options JSON)")
         self.behaviour = prepare_behaviour(self._with_target_client(ansira_behaviour), seed)
         self.runner: RemoteRunner | None = None
         self._session = requests.Session()
