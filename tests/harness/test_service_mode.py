@@ -76,8 +76,8 @@ def test_serve_on_all_interfaces_enriches_every_user_through_the_public_host(tmp
         health = requests.get(info["ansira_url"] + "/__admin/health", headers=admin, timeout=5).json()
         assert (health["token_url"], health["user_url"]) == (info["ansira_token_url"], info["ansira_user_url"])
 
-        walk = subprocess.run(["bash", "-euo", "pipefail", "-c", _walkthrough()], cwd=tmp_path, capture_output=True, text=True,
-                              timeout=120)
+        walk = subprocess.run(["bash", "-euo", "pipefail", "-c", _walkthrough()], cwd=tmp_path,
+                              capture_output=True, text=True, timeout=120)
         assert walk.returncode == 0, walk.stderr
         assert "audience left: 0" in walk.stdout
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -42,9 +43,12 @@ def _clean_env(bin_dir: Path) -> dict[str, str]:
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A fresh venv holding the wheel built from this checkout; yields its bin folder."""
     base = tmp_path_factory.mktemp("home")
-    wheels = base / "wheels"
+    wheels, src = base / "wheels", base / "src"
+    # a clean copy: no stale build/ output can reach the wheel, and the checkout gets no build/ of its own
+    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(".venv", ".git", "build", "out", "*.egg-info",
+                                                             "__pycache__", ".*_cache", ".benchmarks"))
     _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q",
-          "-w", str(wheels), str(ROOT)], cwd=base, env=_clean_env(Path(sys.executable).parent), timeout=300)
+          "-w", str(wheels), str(src)], cwd=base, env=_clean_env(Path(sys.executable).parent), timeout=300)
     (wheel,) = wheels.glob("enrichsim-*.whl")
     env_dir = base / "venv"
     venv.EnvBuilder(with_pip=False).create(env_dir)
