@@ -183,3 +183,17 @@ def test_runner_accepts_plain_http_only_on_named_hosts() -> None:
         require_secure_url("http://other:8081/u", "webhook_url", opts.allow_http_hosts)
     with pytest.raises(ValueError, match="allow_http_hosts"):
         RunnerOptions(allow_http_hosts="mock-ansira")  # type: ignore[arg-type]
+
+
+def test_public_host_and_the_warning_follow_the_bind_address(caplog: pytest.LogCaptureFixture) -> None:
+    from harness.service import base_url, public_host, warn_if_exposed
+
+    assert public_host("0.0.0.0", None) == "127.0.0.1" and public_host("::", None) == "127.0.0.1"
+    assert public_host("10.1.2.3", None) == "10.1.2.3" and public_host("0.0.0.0", "svc") == "svc"
+    assert base_url("::1", 80) == "http://[::1]:80" and base_url("svc", 8080) == "http://svc:8080"
+    with caplog.at_level("WARNING", logger="harness.service"):
+        for host in ("127.0.0.1", "localhost", "::1", "127.0.0.2"):
+            warn_if_exposed(host, "x")
+        assert not caplog.records
+        warn_if_exposed("0.0.0.0", "x")
+    assert [r.levelname for r in caplog.records] == ["WARNING"] and "beyond loopback" in caplog.text
