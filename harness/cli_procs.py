@@ -185,7 +185,7 @@ def cmd_runner(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_commands(sub: argparse._SubParsersAction) -> None:
     mock = sub.add_parser("mock", help="run one mock in this process until interrupted")
     mock.add_argument("service", choices=("ansira", "lytics"))
     mock.add_argument("--host", default="127.0.0.1")

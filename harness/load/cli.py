@@ -21,11 +21,11 @@ def cmd_load(args: argparse.Namespace) -> int:
     if overrides and sc.load is not None:
         sc.load = {**sc.load, **overrides}
     spec = load_spec(sc, file=args.scenario)
-    progress = None
-    if sys.stderr.isatty():
-        def progress(msg: str) -> None:
-            sys.stderr.write(f"\r\033[K[{sc.name}] {msg}")
-            sys.stderr.flush()
+    def show(msg: str) -> None:
+        sys.stderr.write(f"\r\033[K[{sc.name}] {msg}")
+        sys.stderr.flush()
+
+    progress = show if sys.stderr.isatty() else None
     out = Path(args.out) if args.out else None
     result = LoadRun(sc, spec, file=args.scenario, options=LoadOptions(
         out=out, workers=args.workers, remote_workers=args.remote_workers, host=args.host,
@@ -39,7 +39,7 @@ def cmd_load(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
-def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("load", help="load-test a scenario: locust + mocks + runner as separate processes")
     p.add_argument("scenario", help="a scenario file with a `load` section")
     p.add_argument("--out", help="keep locust's CSV/HTML, the logs, report.json and report.txt in this folder")

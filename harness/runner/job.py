@@ -20,7 +20,7 @@ from typing import Any
 
 import requests
 
-from harness.connpool import SendCancelled
+from harness.connpool import Reply, SendCancelled
 from harness.errors import ConfigError, RemoteError, TemplateAssertionFailed, TemplateError
 from harness.http import Timeouts, webhook_session
 from harness.redact import REDACTOR
@@ -161,7 +161,7 @@ class EnrichmentJob:
             self._send_cond.notify_all()
 
     def _request(self, url: str, params: dict[str, str], headers: dict[str, str], body: bytes,
-                 before_send: Callable[[], None]) -> requests.Response:
+                 before_send: Callable[[], bool]) -> Reply:
         try:
             return self.session.request(self.spec.http_method, url, params=params, headers=headers, data=body,
                                         before_send=before_send)

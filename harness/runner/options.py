@@ -49,7 +49,7 @@ class RunnerOptions:
             if value is None and optional:
                 continue
             ok = isinstance(value, bool) if kind is bool else (
-                isinstance(value, kind) and not isinstance(value, bool) and value >= lo)
+                isinstance(value, kind) and not isinstance(value, bool) and getattr(self, name) >= lo)
             if not ok:
                 want = "true or false" if kind is bool else f"{'an integer' if kind is int else 'a number'} >= {lo:g}"
                 raise ValueError(f"{name}: expected {want}{' or null' if optional else ''}, got {value!r}")

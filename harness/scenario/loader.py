@@ -143,7 +143,7 @@ def render(path: str | Path, *, ext_vars: dict[str, str] | None = None,
         err = answer["scenario_error"]
         raise ScenarioError(err["message"], file=err.get("file") or str(p), path=err.get("path"),
                             line=err.get("line"), col=err.get("col"))
-    return answer["doc"]  # type: ignore[no-any-return]
+    return answer["doc"]
 
 
 def child_render(req: dict[str, Any], max_output_bytes: int) -> dict[str, Any]:
