@@ -199,7 +199,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("init", help="start a project: scenarios/, pytest config, CI workflows, README")
     p.add_argument("dir", nargs="?", default=".", help="the project folder (default: the current one)")
     p.set_defaults(func=cmd_init)

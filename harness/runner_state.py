@@ -41,7 +41,7 @@ def state_document(runner: Runner, *, full: bool) -> dict[str, Any]:
 def state_app(runner: Runner, admin_key: str | None) -> Any:
     """A WSGI app answering GET /state (mounted under MOUNT); 401 without the admin key when one is set."""
 
-    @Request.application  # type: ignore[arg-type]
+    @Request.application
     def app(request: Request) -> Response:
         if admin_key and not hmac.compare_digest(request.headers.get("X-Admin-Key", ""), admin_key):
             return Response(json.dumps({"error": "missing or wrong X-Admin-Key header"}), 401,
@@ -110,7 +110,7 @@ class RemoteRunner:
     def _get(self, full: bool) -> dict[str, Any]:
         resp = self.session.get(self.url, params=None if full else {"parts": "progress"}, timeout=30)
         resp.raise_for_status()
-        return resp.json()  # type: ignore[no-any-return]
+        return resp.json()
 
     def caught_up_to(self, seq: int) -> bool:
         return int(self._get(False)["cursor"]) >= seq

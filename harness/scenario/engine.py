@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import requests
 
@@ -124,8 +124,9 @@ class ScenarioRun:
         if self.target is not None:
             from harness.scenario.target import TargetStack
 
-            stack: Any = TargetStack(self.target, seed=self.sc.seed, ansira_behaviour=self.sc.ansira,
-                                     runner_options=options)
+            # a stand-in with the parts of Stack the engine reads (keys, ready_info, runner, options, behaviour)
+            stack = cast(Stack, TargetStack(self.target, seed=self.sc.seed, ansira_behaviour=self.sc.ansira,
+                                            runner_options=options))
         else:
             stack = Stack(seed=self.sc.seed, ansira_behaviour=self.sc.ansira, runner_options=options)
         try:

@@ -105,7 +105,7 @@ class TargetStack:
 
     @property
     def client(self) -> dict[str, Any]:
-        return self.behaviour["clients"][0]  # type: ignore[no-any-return]
+        return self.behaviour["clients"][0]
 
     def ready_info(self) -> dict[str, Any]:
         t = self.target
