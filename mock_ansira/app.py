@@ -29,6 +29,7 @@ DEFAULTS: dict[str, Any] = {
     "JOURNAL_CAPACITY": 100_000,
     "CLOCK": None,  # callable -> epoch seconds; tests pass a fake clock
     "SLEEP": None,  # callable(seconds); tests pass a recorder instead of sleeping
+    "PUBLIC_URL": None,  # the base URL other hosts reach this mock at; /__admin/health shows the URLs built on it
 }
 
 

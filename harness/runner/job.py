@@ -43,7 +43,7 @@ USER_STATES = frozenset({"paused", "killed", "deleted"})
 class EnrichmentJob:
     def __init__(self, runtime: dict[str, Any], lytics: LyticsClient, engine: TemplateEngine,
                  outcomes: OutcomeLog, identifier_fields: list[str], options: RunnerOptions) -> None:
-        self.spec = JobSpec.from_runtime(runtime)
+        self.spec = JobSpec.from_runtime(runtime, options.allow_http_hosts)
         self.lytics = lytics
         self.engine = engine
         self.outcomes = outcomes
@@ -86,7 +86,8 @@ class EnrichmentJob:
                 scopes = self.auth_config.get("scopes") or None
                 if isinstance(scopes, str):
                     scopes = [s for s in scopes.replace(",", " ").split() if s]
-                token_url = require_secure_url(str(self.auth_config["token_url"]), "token_url")
+                token_url = require_secure_url(str(self.auth_config["token_url"]), "token_url",
+                                               options.allow_http_hosts)
                 self.tokens = TokenManager(self.session, token_url,
                                            self.auth_config["client_id"], self.auth_config["client_secret"],
                                            scopes=scopes)
@@ -272,7 +273,7 @@ class EnrichmentJob:
                                            filename=f"{self.spec.template_name or 'template'}.jsonnet").value
                 o_url, o_headers, body = split_override(value)
             if o_url:
-                require_secure_url(o_url, "ly_template_url")
+                require_secure_url(o_url, "ly_template_url", self.options.allow_http_hosts)
         except TemplateAssertionFailed as exc:
             self._omit(outcome, f"assert: {exc.message}")
             return None

@@ -35,12 +35,19 @@ class RunnerOptions:
     # one runner per job: the job's lease in mock Lytics, renewed every report; a successor of a runner that
     # died takes the job over after at most this long
     lease_ttl_s: float = 5.0
+    # hosts besides loopback where plain-http token, webhook and template URLs are accepted: the mocks as service
+    # containers in CI (`harness serve --allow-http-host NAME`); everything else must be https
+    allow_http_hosts: tuple[str, ...] = ()
 
     def unlanded_limit(self, worker_count: int) -> int:
         return max(1, self.max_unlanded or 2 * worker_count)
 
     def __post_init__(self) -> None:
         """A wrong type or range is an error here, not a crash inside a worker thread later."""
+        hosts = self.allow_http_hosts
+        if not isinstance(hosts, list | tuple) or not all(isinstance(h, str) and h.strip() for h in hosts):
+            raise ValueError(f"allow_http_hosts: expected a list of host names, got {hosts!r}")
+        object.__setattr__(self, "allow_http_hosts", tuple(h.strip().lower() for h in hosts))
         for name, (kind, lo, optional) in _OPTION_RULES.items():
             value = getattr(self, name)
             if value is None and optional:

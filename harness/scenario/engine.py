@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import requests
 
@@ -109,8 +109,10 @@ def _expects_job_failure(sc: m.Scenario) -> bool:
 
 class ScenarioRun:
     def __init__(self, scenario: m.Scenario, *, file: str | None = None,
-                 progress: Callable[[str], None] | None = None, runner_overrides: dict[str, Any] | None = None) -> None:
+                 progress: Callable[[str], None] | None = None, runner_overrides: dict[str, Any] | None = None,
+                 target: dict[str, Any] | None = None) -> None:
         self.sc = scenario
+        self.target = target  # a running stack's ready file(s) (harness.scenario.target); None: start our own
         self.runner_overrides = runner_overrides or {}
         self.file = file
         self.progress = progress or (lambda _msg: None)
@@ -127,7 +129,14 @@ class ScenarioRun:
         except (TypeError, ValueError) as exc:
             raise ScenarioError(f"runner: {exc}", file=self.file, path="runner") from None
         started = time.monotonic()
-        stack = Stack(seed=self.sc.seed, ansira_behaviour=self.sc.ansira, runner_options=options)
+        if self.target is not None:
+            from harness.scenario.target import TargetStack
+
+            # a stand-in with the parts of Stack the engine reads (keys, ready_info, runner, options, behaviour)
+            stack = cast(Stack, TargetStack(self.target, seed=self.sc.seed, ansira_behaviour=self.sc.ansira,
+                                            runner_options=options))
+        else:
+            stack = Stack(seed=self.sc.seed, ansira_behaviour=self.sc.ansira, runner_options=options)
         try:
             stack.start()
         except Exception as exc:
