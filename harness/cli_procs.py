@@ -108,13 +108,14 @@ def cmd_mock(args: argparse.Namespace) -> int:
         clients = behaviour.get("clients") if isinstance(behaviour, dict) else None
         if secret and isinstance(clients, list) and clients and isinstance(clients[0], dict):
             clients[0]["client_secret"] = secret  # the first client's: the one the ready file names
-        app = cassette_app(args, create_app({"BEHAVIOUR": behaviour, "SEED": args.seed, "ADMIN_KEY": admin_key}))
+        mock_app = create_app({"BEHAVIOUR": behaviour, "SEED": args.seed, "ADMIN_KEY": admin_key})
+        app = cassette_app(args, mock_app)  # the mock itself, or a recording proxy / replayer in front of it
         client = behaviour["clients"][0]
         if args.server == "waitress" and (drops := _drop_faults(behaviour)):
             raise ConfigError(f"--server {args.server} cannot drop connections; {', '.join(drops)} need werkzeug")
         srv = server_thread(app, server=args.server, threads=args.threads, host=args.host, port=args.port,
                             name="mock-ansira")
-        url = app.config["PUBLIC_URL"] = base_url(public, srv.port)
+        url = mock_app.config["PUBLIC_URL"] = base_url(public, srv.port)
         srv.start(ready_path="/__admin/health")
         ansira = {"url": url, "client_id": client["client_id"], "client_secret": client["client_secret"],
                   "source_code": behaviour["source_codes"][0]}
