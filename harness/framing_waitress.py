@@ -1,0 +1,68 @@
+"""waitress with the framing rules of harness/framing.py: what its own limits leave open, closed.
+
+waitress already refuses `+4` and `-1`, reads chunked bodies into a file past 512 KB, and stops a body at
+`max_request_body_size` (413). Left open, measured: Content-Length together with Transfer-Encoding is served (the
+chunked body wins) on a connection kept alive; a chunk-size line of any length is accepted (20 hex digits, or a
+line that never ends, held in memory until the body limit); headers are bounded by size only, not count. This
+channel's parser refuses those as harness/framing.py does; the limits themselves are waitress settings
+(`waitress_limits`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from waitress.channel import HTTPChannel
+from waitress.parser import HTTPRequestParser, ParsingError
+from waitress.receiver import ChunkedReceiver
+from waitress.utilities import BadRequest, RequestHeaderFieldsTooLarge
+
+from harness.framing import IDLE_TIMEOUT_S, MAX_HEADER_BYTES, MAX_HEADERS, FramingError, body_limit, parse_framing
+
+_MAX_CHUNK_LINE = 4096
+_MAX_TRAILER = 8192
+_MAX_CHUNK = 0xFFFF_FFFF_FFFF_FFFF  # 16 hex digits, as harness/framing.py
+_SLACK = 64 * 1024  # waitress counts chunk framing against max_request_body_size; the app decides at its limit
+
+
+def waitress_limits(app: Any, idle_timeout: float = IDLE_TIMEOUT_S) -> dict[str, int]:
+    """create_server settings that bound one request: body (the app's limit), header block, idle time."""
+    limit, _enforced = body_limit(app)
+    return {"max_request_body_size": limit + _SLACK, "max_request_header_size": MAX_HEADER_BYTES,
+            "channel_timeout": max(1, round(idle_timeout))}
+
+
+class _StrictChunkedReceiver(ChunkedReceiver):
+    def received(self, s: bytes) -> int:
+        consumed: int = super().received(s)
+        if self.error is None:
+            if len(self.control_line) > _MAX_CHUNK_LINE or len(self.trailer) > _MAX_TRAILER:
+                self.error = BadRequest("chunk-size line or trailer too long")
+            elif self.chunk_remainder > _MAX_CHUNK:
+                self.error = BadRequest("malformed chunk size: expected 1 to 16 hex digits")
+            if self.error is not None:
+                self.all_chunks_received = True
+        return consumed
+
+
+class _StrictParser(HTTPRequestParser):
+    def parse_header(self, header_plus: bytes) -> None:
+        lines = header_plus.split(b"\r\n")[1:]
+        if len(lines) > MAX_HEADERS:
+            super().parse_header(b"GET / HTTP/1.0\r\n")  # what waitress itself does before a 431
+            self.error = RequestHeaderFieldsTooLarge(f"more than {MAX_HEADERS} request headers")
+            return
+        pairs = [line.decode("latin-1").split(":", 1) for line in lines if b":" in line]
+        try:
+            parse_framing((name, value.strip(" \t")) for name, value in pairs)
+        except FramingError as exc:
+            raise ParsingError(str(exc)) from None
+        super().parse_header(header_plus)
+        if self.chunked:
+            self.body_rcv = _StrictChunkedReceiver(self.body_rcv.buf)
+
+
+class StrictChannel(HTTPChannel):
+    """waitress' channel with the strict parser: set as the server's `channel_class`."""
+
+    parser_class = _StrictParser
