@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import ConfigError
+from harness.framing import IDLE_TIMEOUT_S
 from harness.redact import REDACTOR
 
 log = logging.getLogger("harness.procs")
@@ -90,6 +91,8 @@ def cmd_mock(args: argparse.Namespace) -> int:
     from harness.servers import server_thread
 
     admin_key = secret_from_env(args.admin_key_env, "--admin-key-env")
+    if not args.idle_timeout > 0:
+        raise ConfigError(f"--idle-timeout must be a positive number of seconds, got {args.idle_timeout:g}")
     if args.service == "ansira":
         from harness.stack import prepare_behaviour
         from mock_ansira import create_app
@@ -100,7 +103,7 @@ def cmd_mock(args: argparse.Namespace) -> int:
         if args.server == "waitress" and (drops := _drop_faults(behaviour)):
             raise ConfigError(f"--server {args.server} cannot drop connections; {', '.join(drops)} need werkzeug")
         srv = server_thread(app, server=args.server, threads=args.threads, host=args.host, port=args.port,
-                            name="mock-ansira").start(ready_path="/__admin/health")
+                            name="mock-ansira", idle_timeout=args.idle_timeout).start(ready_path="/__admin/health")
         info = {"url": srv.url, "ansira_client_id": client["client_id"],
                 "ansira_client_secret": client["client_secret"],
                 "ansira_source_code": behaviour["source_codes"][0], "token_url": srv.url + "/service/oauth/v2/token",
@@ -110,8 +113,8 @@ def cmd_mock(args: argparse.Namespace) -> int:
 
         api_key = secret_from_env(args.api_key_env, "--api-key-env", generate=True)
         srv = server_thread(lytics_app({"API_KEY": api_key, "ADMIN_KEY": admin_key}), server=args.server,
-                            threads=args.threads, host=args.host, port=args.port,
-                            name="mock-lytics").start(ready_path="/__admin/health")
+                            threads=args.threads, host=args.host, port=args.port, name="mock-lytics",
+                            idle_timeout=args.idle_timeout).start(ready_path="/__admin/health")
         info = {"url": srv.url, "lytics_api_key": api_key, "pid": os.getpid()}
     write_ready(args.ready_file, info)
     print(f"mock {args.service} on {srv.url}", flush=True)
@@ -171,6 +174,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
                       help="werkzeug (default; closes every connection); werkzeug-keepalive, waitress or lean keep "
                            "connections open, for load tests (lean spends the least CPU per request)")
     mock.add_argument("--threads", type=int, default=32, help="waitress worker threads (default 32)")
+    mock.add_argument("--idle-timeout", type=float, default=IDLE_TIMEOUT_S, metavar="SECONDS",
+                      help=f"close a connection that sends nothing for this long (default {IDLE_TIMEOUT_S:g})")
     mock.set_defaults(func=cmd_mock)
 
     run = sub.add_parser("runner", help="run the enrichment runner against a (mock) Lytics until interrupted")

@@ -13,6 +13,7 @@ closes without reading the rest.
 
 from __future__ import annotations
 
+import errno
 import io
 import re
 import socket
@@ -26,6 +27,7 @@ MAX_REQUEST_LINE = 8192
 MAX_HEADER_BYTES = 64 * 1024  # the whole header block, request line excluded
 MAX_HEADERS = 100
 IDLE_TIMEOUT_S = 60.0  # a connection that sends nothing for this long is closed (as waitress' channel_timeout)
+RESOURCE_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})  # accept(): retry later
 _MAX_CHUNK_LINE = 4096
 _MAX_TRAILER_BYTES = 8192
 _DIGITS = re.compile(rb"[0-9]{1,19}")

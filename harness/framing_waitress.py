@@ -10,6 +10,8 @@ channel's parser refuses those as harness/framing.py does; the limits themselves
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import Any
 
 from waitress.channel import HTTPChannel
@@ -17,7 +19,17 @@ from waitress.parser import HTTPRequestParser, ParsingError
 from waitress.receiver import ChunkedReceiver
 from waitress.utilities import BadRequest, RequestHeaderFieldsTooLarge
 
-from harness.framing import IDLE_TIMEOUT_S, MAX_HEADER_BYTES, MAX_HEADERS, FramingError, body_limit, parse_framing
+from harness.framing import (
+    IDLE_TIMEOUT_S,
+    MAX_HEADER_BYTES,
+    MAX_HEADERS,
+    RESOURCE_ERRNOS,
+    FramingError,
+    body_limit,
+    parse_framing,
+)
+
+log = logging.getLogger("harness.servers")
 
 _MAX_CHUNK_LINE = 4096
 _MAX_TRAILER = 8192
@@ -28,8 +40,9 @@ _SLACK = 64 * 1024  # waitress counts chunk framing against max_request_body_siz
 def waitress_limits(app: Any, idle_timeout: float = IDLE_TIMEOUT_S) -> dict[str, int]:
     """create_server settings that bound one request: body (the app's limit), header block, idle time."""
     limit, _enforced = body_limit(app)
+    idle = max(1, round(idle_timeout))  # waitress looks for idle channels every cleanup_interval seconds
     return {"max_request_body_size": limit + _SLACK, "max_request_header_size": MAX_HEADER_BYTES,
-            "channel_timeout": max(1, round(idle_timeout))}
+            "channel_timeout": idle, "cleanup_interval": max(1, min(30, idle // 2))}
 
 
 class _StrictChunkedReceiver(ChunkedReceiver):
@@ -66,3 +79,38 @@ class StrictChannel(HTTPChannel):
     """waitress' channel with the strict parser: set as the server's `channel_class`."""
 
     parser_class = _StrictParser
+
+
+def guard_accept(server: Any) -> None:
+    """Out of descriptors (EMFILE), waitress logs a traceback for every failed accept() and spins on a listening
+    socket that stays readable. Instead: one WARNING per episode, a short pause per retry, and a line when
+    accepting works again. Otherwise what waitress' own handle_accept does."""
+    starved = False
+
+    def handle_accept() -> None:
+        nonlocal starved
+        try:
+            pair = server.accept()
+        except OSError as exc:
+            if exc.errno not in RESOURCE_ERRNOS:
+                log.info("accept failed (%s); continuing", exc)
+                return
+            if not starved:
+                log.warning("cannot accept connections: %s; retrying until resources free up", exc)
+                starved = True
+            time.sleep(0.02)  # in the loop thread: lets open channels finish instead of spinning
+            return
+        if starved:
+            log.warning("accepting connections again")
+            starved = False
+        if pair is None:
+            return
+        conn, addr = pair
+        try:
+            server.set_socket_options(conn)
+        except OSError:
+            conn.close()  # the peer is already gone
+            return
+        server.channel_class(server, conn, server.fix_addr(addr), server.adj, map=server._map)
+
+    server.handle_accept = handle_accept

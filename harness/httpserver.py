@@ -15,7 +15,6 @@ Content-Length is buffered to compute it), HTTP/2. The app gets the socket as `w
 
 from __future__ import annotations
 
-import errno
 import logging
 import socket
 import sys
@@ -29,6 +28,7 @@ from harness.framing import (
     MAX_HEADER_BYTES,
     MAX_HEADERS,
     MAX_REQUEST_LINE,
+    RESOURCE_ERRNOS,
     Body,
     FramingError,
     body_limit,
@@ -43,7 +43,6 @@ from harness.servers import BackgroundServer
 log = logging.getLogger("harness.servers")
 
 _BadRequest = FramingError  # a request this server refuses itself: answered with its status, then closed
-_RESOURCE_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
 
 
 class LeanServer:
@@ -69,7 +68,7 @@ class LeanServer:
             except OSError as exc:
                 if self._closing:
                     return  # the listening socket was shut down
-                if exc.errno not in _RESOURCE_ERRNOS:
+                if exc.errno not in RESOURCE_ERRNOS:
                     log.info("accept failed (%s); continuing", exc)
                     continue  # ECONNABORTED and the like: that one connection is gone, the next may come
                 if backoff == 0.0:

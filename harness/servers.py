@@ -275,7 +275,7 @@ class WaitressServerThread(BackgroundServer):
                  threads: int = 32, idle_timeout: float = IDLE_TIMEOUT_S) -> None:
         from waitress.server import create_server
 
-        from harness.framing_waitress import StrictChannel, waitress_limits
+        from harness.framing_waitress import StrictChannel, guard_accept, waitress_limits
 
         self.app = app
         self.name = name
@@ -283,6 +283,7 @@ class WaitressServerThread(BackgroundServer):
                                      connection_limit=1000, asyncore_use_poll=True,
                                      **waitress_limits(app, idle_timeout))
         self._server.channel_class = StrictChannel  # type: ignore[union-attr]
+        guard_accept(self._server)
         self.host = host
         self.port = int(self._server.effective_port)  # type: ignore[union-attr]
         self._thread = threading.Thread(target=self._server.run, name=name, daemon=True)
