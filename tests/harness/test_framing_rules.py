@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import socket
 
 import pytest
 
@@ -97,3 +98,26 @@ def test_the_limit_comes_from_the_app() -> None:
 def test_quotes_are_bounded() -> None:
     assert quote("abc") == "'abc'"
     assert quote("g" * 50_000_000).endswith("... (50000000 long)") and len(quote("g" * 50_000_000)) < 100
+
+
+@pytest.mark.parametrize("server", ["werkzeug", "werkzeug-keepalive", "waitress", "lean"])
+def test_an_app_without_a_limit_gets_the_servers_413_before_any_body(server: str) -> None:
+    """A plain app (no MAX_CONTENT_LENGTH) is never handed a body over the default limit: the server refuses it."""
+    from flask import Flask, request
+
+    from harness.framing import DEFAULT_BODY_LIMIT
+    from harness.servers import server_thread
+
+    app = Flask("plain")
+    seen: list[int] = []
+
+    @app.post("/echo")
+    def echo() -> dict[str, int]:
+        seen.append(len(request.get_data()))
+        return {"n": seen[-1]}
+
+    with server_thread(app, server=server) as srv, socket.create_connection((srv.host, srv.port), timeout=10) as s:
+        s.sendall(f"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: {2 * DEFAULT_BODY_LIMIT}\r\n\r\n".encode()
+                  + b"x" * 1024)
+        head = s.recv(65536)
+    assert head.startswith(b"HTTP/1.1 413 ") and seen == []
