@@ -41,7 +41,12 @@ class _RedactingHandler(WSGIRequestHandler):
             log.debug("%s %s %s", self.command, REDACTOR.url(self.path), code)
 
     def log_error(self, format: str, *args: object) -> None:
-        log.warning("%s", REDACTOR(format % args))
+        if format.startswith("Request timed out"):  # an idle connection closed by the idle timeout: expected
+            log.debug("%s", REDACTOR(format % args))
+        elif format.startswith("code %d") and args and isinstance(args[0], int) and args[0] < 500:
+            log.info("%s", REDACTOR(format % args))  # a client's bad request (431 and the like), as lean logs it
+        else:
+            log.warning("%s", REDACTOR(format % args))
 
     def log_message(self, format: str, *args: object) -> None:
         log.info("%s", REDACTOR(format % args))

@@ -381,8 +381,10 @@ def test_running_out_of_descriptors_pauses_accepting_and_it_resumes(mocks: dict[
     assert "Traceback" not in log, log[-3000:]
 
 
-def test_no_server_printed_a_traceback(mocks: dict[str, Mock]) -> None:
+def test_no_server_printed_a_traceback_or_an_error(mocks: dict[str, Mock]) -> None:
+    """Bad requests are the client's failure: at most INFO lines, never a traceback or an ERROR/WARNING."""
     for mock in mocks.values():
         assert mock.popen.poll() is None, f"{mock.name} died"
         log = mock.log.read_text()
         assert "Traceback" not in log, log[-3000:]
+        assert not [line for line in log.splitlines() if " ERROR " in line or " WARNING " in line], log[-3000:]
