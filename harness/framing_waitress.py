@@ -3,7 +3,8 @@
 waitress already refuses `+4` and `-1`, reads chunked bodies into a file past 512 KB, and stops a body at
 `max_request_body_size` (413). Left open, measured: Content-Length together with Transfer-Encoding is served (the
 chunked body wins) on a connection kept alive; a chunk-size line of any length is accepted (20 hex digits, or a
-line that never ends, held in memory until the body limit); headers are bounded by size only, not count. This
+line that never ends, held in memory until the body limit); Transfer-Encoding in an HTTP/1.0 request is ignored
+(its chunks read as the next request); headers are bounded by size only, not count. This
 channel's parser refuses those as harness/framing.py does; the limits themselves are waitress settings
 (`waitress_limits`).
 """
@@ -67,9 +68,12 @@ class _StrictParser(HTTPRequestParser):
             return
         pairs = [line.decode("latin-1").split(":", 1) for line in lines if b":" in line]
         try:
-            parse_framing((name, value.strip(" \t")) for name, value in pairs)
+            framing = parse_framing((name, value.strip(" \t")) for name, value in pairs)
         except FramingError as exc:
             raise ParsingError(str(exc)) from None
+        if framing.chunked and not header_plus.split(b"\r\n", 1)[0].rstrip().endswith(b"HTTP/1.1"):
+            # waitress reads Transfer-Encoding only in HTTP/1.1: the chunks would be read as the next request
+            raise ParsingError("Transfer-Encoding needs HTTP/1.1")
         super().parse_header(header_plus)
         if self.chunked:
             self.body_rcv = _StrictChunkedReceiver(self.body_rcv.buf)

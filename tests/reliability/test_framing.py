@@ -289,6 +289,18 @@ def test_content_length_with_transfer_encoding_is_refused_and_nothing_smuggled(m
         assert closed_by_server(sock, rest), "a second response followed: the smuggled request was served"
 
 
+def test_chunks_of_an_http_1_0_request_are_never_served_as_a_request(mocks: dict[str, Mock]) -> None:
+    """waitress ignores Transfer-Encoding in HTTP/1.0: the chunk would have been parsed as the next request."""
+    inner = b"GET /__admin/health HTTP/1.1\r\nHost: x\r\n\r\n"
+    raw = (f"POST {TOKEN} HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n"
+           f"{len(inner):x}\r\n").encode() + inner + b"\r\n0\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", mocks["ansira"].port), timeout=15) as sock:
+        sock.sendall(raw)
+        status, _, _, rest = read_response(sock)
+        assert status in (400, 401)  # refused, or read as the token request's (form) body
+        assert closed_by_server(sock, rest), "a second response followed: the chunk was served as a request"
+
+
 @pytest.mark.parametrize("value", ["+4", "4, 4", "0x4", " 4x", "-4"])
 def test_malformed_content_length_is_a_400_that_closes(mocks: dict[str, Mock], value: str) -> None:
     status, _, closed = exchange(mocks["ansira"].port, basic_head(f"Content-Length: {value}\r\n") + b"abcd")
