@@ -19,6 +19,7 @@ from harness.framing import (
     DEFAULT_BODY_LIMIT,
     IDLE_TIMEOUT_S,
     MAX_HEADER_BYTES,
+    RESOURCE_ERRNOS,
     Body,
     Framing,
     FramingError,
@@ -228,6 +229,7 @@ class ServerThread(BackgroundServer):
         self._server.daemon_threads = True
         self._server.body_limit = body_limit(app)  # type: ignore[attr-defined]
         self._server.idle_timeout = idle_timeout  # type: ignore[attr-defined]
+        _guard_accept(self._server)
         # werkzeug writes headers and body separately; without TCP_NODELAY Nagle holds the body until the
         # client's delayed ACK (~40 ms on Linux) on every keep-alive response. Accepted sockets inherit it.
         self._server.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -241,6 +243,31 @@ class ServerThread(BackgroundServer):
             self._server.shutdown()
         self._server.server_close()
         self._join()
+
+
+def _guard_accept(server: BaseWSGIServer) -> None:
+    """Out of descriptors (EMFILE), socketserver drops the error silently and spins on a listening socket that
+    stays readable: one WARNING per episode, a short pause per retry, and a line when accepting works again."""
+    accept = server.get_request
+    starved = False
+
+    def get_request() -> tuple[socket.socket, Any]:
+        nonlocal starved
+        try:
+            pair = accept()
+        except OSError as exc:
+            if exc.errno in RESOURCE_ERRNOS:
+                if not starved:
+                    log.warning("cannot accept connections: %s; retrying until resources free up", exc)
+                    starved = True
+                time.sleep(0.02)  # in the serve loop: lets open connections finish instead of spinning
+            raise  # socketserver skips this round
+        if starved:
+            log.warning("accepting connections again")
+            starved = False
+        return pair
+
+    server.get_request = get_request  # type: ignore[method-assign]
 
 
 def wait_ready(url: str, *, timeout: float = 10.0, headers: dict[str, str] | None = None) -> None:

@@ -391,6 +391,7 @@ def test_running_out_of_descriptors_pauses_accepting_and_it_resumes(mocks: dict[
         stop(mock)
     log = mock.log.read_text()
     assert "Traceback" not in log, log[-3000:]
+    assert "cannot accept connections: [Errno 24]" in log and "accepting connections again" in log, log[-3000:]
 
 
 def test_no_server_printed_a_traceback_or_an_error(mocks: dict[str, Mock]) -> None:
