@@ -379,7 +379,8 @@ def test_running_out_of_descriptors_pauses_accepting_and_it_resumes(mocks: dict[
     try:
         for _ in range(150):  # more than the server may hold open: accept() fails with EMFILE for the rest
             held.append(socket.create_connection(("127.0.0.1", mock.port), timeout=15))
-        wait_for("the server to reach its descriptor limit", lambda: psutil.Process(mock.pid).num_fds() >= 94, 30)
+        wait_for("the server to run out of descriptors and say so",
+                 lambda: "cannot accept connections: [Errno 24]" in mock.log.read_text(), 30)
         for sock in held:
             sock.close()
         held.clear()
@@ -391,7 +392,7 @@ def test_running_out_of_descriptors_pauses_accepting_and_it_resumes(mocks: dict[
         stop(mock)
     log = mock.log.read_text()
     assert "Traceback" not in log, log[-3000:]
-    assert "cannot accept connections: [Errno 24]" in log and "accepting connections again" in log, log[-3000:]
+    assert "accepting connections again" in log, log[-3000:]
 
 
 def test_no_server_printed_a_traceback_or_an_error(mocks: dict[str, Mock]) -> None:
