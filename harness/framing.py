@@ -159,8 +159,8 @@ def _trailers(rfile: Any) -> None:
 
 def body_limit(app: Any) -> tuple[int, bool]:
     """The app's body limit and whether the app enforces it itself (a Flask MAX_CONTENT_LENGTH answers 413)."""
-    config = getattr(app, "config", None)
-    value = config.get("MAX_CONTENT_LENGTH") if hasattr(config, "get") else None
+    getter = getattr(getattr(app, "config", None), "get", None)
+    value = getter("MAX_CONTENT_LENGTH") if callable(getter) else None
     if isinstance(value, int) and value >= 0:
         return value, True
     return DEFAULT_BODY_LIMIT, False

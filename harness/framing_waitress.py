@@ -47,6 +47,8 @@ def waitress_limits(app: Any, idle_timeout: float = IDLE_TIMEOUT_S) -> dict[str,
 
 
 class _StrictChunkedReceiver(ChunkedReceiver):
+    error: Any  # waitress is untyped: say what its attributes hold
+
     def received(self, s: bytes) -> int:
         consumed: int = super().received(s)
         if self.error is None:
@@ -60,6 +62,9 @@ class _StrictChunkedReceiver(ChunkedReceiver):
 
 
 class _StrictParser(HTTPRequestParser):
+    body_rcv: Any
+    error: Any
+
     def parse_header(self, header_plus: bytes) -> None:
         lines = header_plus.split(b"\r\n")[1:]
         if len(lines) > MAX_HEADERS:

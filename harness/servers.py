@@ -100,8 +100,8 @@ class _FramedHandler(_RedactingHandler):
     _framing: Framing | None = None
 
     def setup(self) -> None:
-        self.timeout = getattr(self.server, "idle_timeout", IDLE_TIMEOUT_S)  # a silent connection is closed
         super().setup()
+        self.connection.settimeout(getattr(self.server, "idle_timeout", IDLE_TIMEOUT_S))  # silent ones are closed
 
     def parse_request(self) -> bool:
         self.keep_alive, self._body, self._framing = False, None, None
@@ -145,7 +145,7 @@ class _FramedHandler(_RedactingHandler):
         self.keep_alive = body.complete and self.keep_alive_ok
         if _FramedHandler._DUMMY is None:
             _FramedHandler._DUMMY = _AlwaysReadable()
-        self.rfile, self.connection = io.BytesIO(), _FramedHandler._DUMMY  # type: ignore[assignment]
+        self.rfile, self.connection = io.BytesIO(), _FramedHandler._DUMMY
         return environ
 
     def _refuse(self, exc: FramingError) -> None:
@@ -226,7 +226,7 @@ class ServerThread(BackgroundServer):
         except SystemExit:  # werkzeug prints and exits the process when it cannot bind; a library must raise
             raise ConfigError(f"{name}: cannot listen on {host}:{port} (address in use or not allowed); "
                               "pick another port or 0 for any free one") from None
-        self._server.daemon_threads = True
+        self._server.daemon_threads = True  # type: ignore[attr-defined]  # ThreadedWSGIServer has it
         self._server.body_limit = body_limit(app)  # type: ignore[attr-defined]
         self._server.idle_timeout = idle_timeout  # type: ignore[attr-defined]
         _guard_accept(self._server)
@@ -314,22 +314,22 @@ class WaitressServerThread(BackgroundServer):
         self._server = create_server(app, host=host, port=port, threads=threads, ident="enrichsim",
                                      connection_limit=1000, asyncore_use_poll=True,
                                      **waitress_limits(app, idle_timeout))
-        self._server.channel_class = StrictChannel  # type: ignore[union-attr]
+        self._server.channel_class = StrictChannel
         guard_accept(self._server)
         self.host = host
-        self.port = int(self._server.effective_port)  # type: ignore[union-attr]
+        self.port = int(self._server.effective_port)
         self._thread = threading.Thread(target=self._server.run, name=name, daemon=True)
 
     def stop(self) -> None:
         server = self._server
 
         def close_all() -> None:  # runs in the loop thread: an emptied socket map ends the loop
-            for dispatcher in list(server._map.values()):  # type: ignore[union-attr]
+            for dispatcher in list(server._map.values()):
                 dispatcher.close()
 
-        server.trigger.pull_trigger(close_all)  # type: ignore[union-attr]
+        server.trigger.pull_trigger(close_all)
         self._join()
-        server.task_dispatcher.shutdown(timeout=5)  # type: ignore[union-attr]
+        server.task_dispatcher.shutdown(timeout=5)
 
 
 def server_thread(app: Any, *, server: str = "werkzeug", host: str = "127.0.0.1", port: int = 0,

@@ -79,7 +79,7 @@ class Journal:
         out: list[JournalEntry] = []
         for entry in self._entries:
             if entry["seq"] > after:
-                out.append(JournalEntry(**entry))  # type: ignore[typeddict-item]
+                out.append(JournalEntry(**entry))
                 if limit is not None and len(out) >= limit:
                     break
         return out

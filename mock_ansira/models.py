@@ -66,6 +66,7 @@ class AnsiraBackend:
             self.tokens = TokenStore()
             self.journal.reset()
         self.users.seed = seed
+        self.users.case_sensitive = behaviour.emails_case_sensitive
         known = behaviour.known_users
         self.users.seed_known([*fake_emails(seed, known.count), *known.emails])
 
