@@ -16,6 +16,7 @@ from werkzeug.exceptions import MethodNotAllowed as RoutingMethodNotAllowed
 
 from mock_ansira import admin, routes
 from mock_ansira.behaviour import Fault, load_behaviour
+from mock_ansira.contract import MAX_BODY_BYTES
 from mock_ansira.errors import AnsiraError, DropConnection, InjectedFault, MethodNotAllowed, NotFound
 from mock_ansira.models import AnsiraBackend
 from mock_ansira.openapi import openapi_document
@@ -43,6 +44,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_prefixed_env("MOCK_ANSIRA")
     if config:
         app.config.from_mapping(config)
+    # Bound every body (token and admin included); +1 lets an endpoint read one byte past the limit and say so.
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES + 1
     backend = AnsiraBackend(
         load_behaviour(app.config["BEHAVIOUR"]),
         seed=int(app.config["SEED"]),
