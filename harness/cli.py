@@ -42,6 +42,7 @@ def _scenario_files(paths: Sequence[str], keyword: str | None) -> list[Path]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from harness.pictures import report as html_report
     from harness.scenario import engine, report
     from harness.scenario.progress import for_stream
 
@@ -67,10 +68,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         (out / "junit.xml").write_text(report.junit(results), encoding="utf-8")
         with (out / "report.txt").open("w", encoding="utf-8") as fh:
             report.text(results, fh)
+        (out / "report.html").write_text(html_report.render(results), encoding="utf-8")
     if args.report == "json":
         print(report.as_json(results))
     elif args.report == "junit":
         print(report.junit(results))
+    elif args.report == "html" and not args.out:
+        print(html_report.render(results))
     else:
         report.text(results, sys.stdout)
     return EXIT_OK if all(r.ok for r in results) else EXIT_FAIL
@@ -128,8 +132,10 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run scenarios end to end and check them")
     run.add_argument("scenarios", nargs="*", help=f"files or folders (default {DEFAULT_SCENARIO})")
     run.add_argument("-k", help="only scenarios whose file name contains this")
-    run.add_argument("--report", choices=("text", "json", "junit"), default="text")
-    run.add_argument("--out", help="also write report.json, junit.xml and report.txt into this folder")
+    run.add_argument("--report", choices=("text", "json", "junit", "html"), default="text",
+                     help="html: a self-contained page with check tables and timelines (with --out: report.html "
+                          "there, and the text report on stdout)")
+    run.add_argument("--out", help="also write report.json, junit.xml, report.txt and report.html into this folder")
     run.add_argument("--dry-run", action="store_true", help="render every request and log it; send nothing")
     run.add_argument("--max-calls", type=int, help="hard cap on webhook requests (live validation safety)")
     run.set_defaults(func=cmd_run)

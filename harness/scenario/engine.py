@@ -17,6 +17,7 @@ import requests
 
 from harness.errors import ConfigError, ScenarioError, ScenarioErrors
 from harness.http import ServiceSession, lytics_session
+from harness.pictures import timeline
 from harness.redact import REDACTOR
 from harness.runner import RunnerOptions
 from harness.scenario import loader
@@ -41,6 +42,7 @@ class ScenarioResult:
     duration_s: float = 0.0
     summary: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    timeline: dict[str, Any] | None = field(default=None, repr=False)  # chart series (harness.pictures.timeline)
 
     @property
     def ok(self) -> bool:
@@ -144,6 +146,8 @@ class ScenarioRun:
                               "ansira": state.journal_summary, "outcomes": state.outcome_summary,
                               "handled": handled_failures(state.runner_counters)}
             result.checks = [run_check(c, state) for c in self.sc.checks]
+            result.timeline = timeline.build(state.journal, state.outcomes,
+                                             rate_limit=timeline.rate_limit_of(self.stack.behaviour))
         finally:
             self.lytics.close()
             self.ansira.close()
