@@ -35,6 +35,7 @@ class AnsiraBackend:
         clock: Clock = time.time,
         sleep: Sleep | None = None,
         journal_capacity: int = 100_000,
+        journal_bodies: int = 1000,
     ) -> None:
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -43,7 +44,7 @@ class AnsiraBackend:
         self._sleep = sleep
         self._initial = behaviour
         self._config_seed = seed
-        self.journal = Journal(journal_capacity)
+        self.journal = Journal(journal_capacity, journal_bodies)
         self.started_at = clock()
         self._install(behaviour, fresh=True)
 
@@ -175,9 +176,10 @@ class AnsiraBackend:
                 return None
             return self.journal.append(entry)
 
-    def journal_entries(self, after: int = 0, limit: int | None = None) -> tuple[list[JournalEntry], int]:
+    def journal_entries(self, after: int = 0, limit: int | None = None, *, bodies: bool = False
+                        ) -> tuple[list[JournalEntry], int]:
         with self._lock:
-            return self.journal.entries(after, limit), self.journal.dropped
+            return self.journal.entries(after, limit, bodies=bodies), self.journal.dropped
 
     def journal_summary(self) -> dict[str, Any]:
         with self._lock:

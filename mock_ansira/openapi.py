@@ -227,6 +227,9 @@ def _admin_paths() -> dict[str, Any]:
                 parameters=[
                     {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}},
                     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100_000}},
+                    {"name": "bodies", "in": "query", "description": "add request_body and response_body (capped, "
+                     "credentials masked; null when not kept)", "schema": {"type": "string",
+                                                                          "enum": ["true", "false", "1", "0"]}},
                 ],
             ),
             "delete": admin("clearJournal", "Forget the journal and its totals", obj),
@@ -250,7 +253,10 @@ def _entry_schema() -> dict[str, Any]:
         props[key] = {"type": ["string", "null"]}
     props["retry_after"] = {"type": ["number", "null"]}
     assert set(props) == set(JournalEntry.__annotations__)
-    return {"type": "object", "required": sorted(props), "properties": props, "additionalProperties": False}
+    required = sorted(props)
+    for key in ("request_body", "response_body"):  # only with ?bodies=true
+        props[key] = {"type": ["string", "null"]}
+    return {"type": "object", "required": required, "properties": props, "additionalProperties": False}
 
 
 @cache
