@@ -102,16 +102,32 @@ def cmd_serve(args: argparse.Namespace) -> int:
     stack = Stack(seed=args.seed, lytics_port=args.lytics_port, ansira_port=args.ansira_port, host=args.host)
     stack.start()
     info = stack.ready_info()
+    console = None
     try:
+        if not args.no_console:
+            from harness.pictures.serve import console_urls, stack_sources, start_console
+
+            console = start_console(stack_sources(stack), host=args.host, port=args.console_port)
+            info["console_url"], shown = console_urls(console, stack.admin_key)
         write_ready(args.ready_file, info)
+        if console is not None:
+            print(f"console      {shown} (needs the admin key: open console_url from the ready file)", flush=True)
         print(f"mock Lytics  {info['lytics_url']}\nmock Ansira  {info['ansira_url']}\n"
               f"runner       following {info['lytics_url']}/__admin/feed\n"
               f"credentials  {'written to ' + args.ready_file if args.ready_file else 'use --ready-file to get them'}"
               "\nCtrl-C to stop.", flush=True)
     except BaseException:
+        if console is not None:
+            console.stop()
         stack.stop()
         raise
-    wait_for_signal(stack.stop)
+
+    def stop() -> None:
+        if console is not None:
+            console.stop()
+        stack.stop()
+
+    wait_for_signal(stop)
     return EXIT_OK
 
 
@@ -156,6 +172,8 @@ def build_parser() -> argparse.ArgumentParser:
     srv.add_argument("--host", default="127.0.0.1", help="bind address (default loopback only)")
     srv.add_argument("--ready-file", help="write URLs and credentials as JSON here once everything answers")
     srv.add_argument("--seed", type=int, default=0)
+    srv.add_argument("--no-console", action="store_true", help="do not serve the live console (console_url)")
+    srv.add_argument("--console-port", type=int, default=0, help="the live console's port (0 = let the OS pick)")
     srv.set_defaults(func=cmd_serve)
 
     from harness.cli_procs import add_commands as add_process_commands

@@ -20,6 +20,7 @@ def test_bodies_only_when_asked(client: FlaskClient) -> None:
     plain = client.get("/__admin/journal").json["entries"]
     assert all("request_body" not in e for e in plain)  # the default page keeps its shape
     token_entry, user_entry = _with_bodies(client)
+    assert token_entry["operation"] == "token" and user_entry["operation"] == "create_user"
     assert json.loads(user_entry["request_body"]) == user_body()
     answer = json.loads(user_entry["response_body"])
     assert answer["email"] == "jane@example.com" and answer["uuid"]
