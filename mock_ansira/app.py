@@ -14,7 +14,7 @@ from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import MethodNotAllowed as RoutingMethodNotAllowed
 
-from mock_ansira import admin, routes
+from mock_ansira import admin, apidocs, routes
 from mock_ansira.behaviour import Fault, load_behaviour
 from mock_ansira.bodies import TeeInput, excerpt
 from mock_ansira.errors import AnsiraError, DropConnection, InjectedFault, MethodNotAllowed, NotFound
@@ -60,6 +60,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(routes.bp)
     app.register_blueprint(admin.bp)
     app.add_url_rule("/openapi.json", "openapi", _openapi)
+    app.register_blueprint(apidocs.blueprint())
     app.register_error_handler(AnsiraError, _render_error)
     app.register_error_handler(DropConnection, _drop)
     app.register_error_handler(HTTPException, _render_http_error)

@@ -149,6 +149,16 @@ def _paths() -> dict[str, Any]:
             ),
         },
         "/openapi.json": {"get": _op("openapi", "This document", {"200": {"description": "OpenAPI 3.1"}})},
+        "/docs/": {"get": _op("apiDocs", "Swagger UI for this document (HTML, offline, not journaled)",
+                              {"200": {"description": "Swagger UI"}})},
+        "/docs/{path}": {
+            "get": _op(
+                "apiDocsFile",
+                "Swagger UI's own files",
+                {"200": {"description": "a file of Swagger UI"}, **_errors(404)},
+                parameters=[{"name": "path", "in": "path", "required": True, "schema": {"type": "string"}}],
+            )
+        },
     }
     for kind in KINDS:
         item_param = [{"name": "item_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
