@@ -7,11 +7,14 @@ Never `playwright install`: the browser is Debian's (`apt-get install chromium`;
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # `import pictures_helpers` (no __init__.py here)
 
 CHROMIUM = os.environ.get("ENRICHSIM_CHROMIUM", "/usr/bin/chromium")
 

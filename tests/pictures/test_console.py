@@ -2,54 +2,27 @@
 
 from __future__ import annotations
 
-import json
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+from pictures_helpers import configure, serve, stop
 
-from harness.http import lytics_session
-from harness.scenario import engine
 from harness.scenario.profiles import all_profiles
 
-ROOT = Path(__file__).resolve().parents[2]
 READY_KEYS = {"lytics_url", "ansira_url", "lytics_api_key", "admin_key", "ansira_client_id", "ansira_client_secret",
               "ansira_source_code", "ansira_token_url", "ansira_user_url"}
 
 
-def _serve(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen[str], dict[str, Any]]:
-    ready = tmp_path / "ready.json"
-    proc = subprocess.Popen([sys.executable, "-m", "harness", "serve", "--ready-file", str(ready), *extra],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while not ready.exists():  # written atomically once every part answers
-        if proc.poll() is not None:
-            raise AssertionError(proc.stderr.read() if proc.stderr else "serve exited")
-        assert time.monotonic() < deadline, "ready file never appeared"
-        time.sleep(0.05)
-    return proc, json.loads(ready.read_text())
-
-
-def _stop(proc: subprocess.Popen[str]) -> str:
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=30)
-    assert proc.returncode == 0, err
-    return out + err
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    proc, info = _serve(tmp_path_factory.mktemp("serve"))
+    proc, info = serve(tmp_path_factory.mktemp("serve"))
     try:
         yield info
     finally:
-        output = _stop(proc)
+        output = stop(proc)
         assert info["admin_key"] not in output and info["ansira_client_secret"] not in output
 
 
@@ -69,32 +42,15 @@ def test_console_url_in_the_ready_file(served: dict[str, Any]) -> None:
 
 
 def test_no_console(tmp_path: Path) -> None:
-    proc, info = _serve(tmp_path, "--no-console")
+    proc, info = serve(tmp_path, "--no-console")
     try:
         assert "console_url" not in info and set(info) >= READY_KEYS
     finally:
-        assert "console" not in _stop(proc).split("mock Lytics")[0]
-
-
-def _configure(info: dict[str, Any]) -> tuple[engine.ScenarioRun, Any]:
-    """The quickstart's fields, audience, template, auth and job, posted to the served stack over HTTP."""
-    sc = engine.load(ROOT / "scenarios" / "quickstart.jsonnet")
-    run = engine.ScenarioRun(sc)
-    run.vars = info
-    run.lytics = lytics_session(info["lytics_url"], info["lytics_api_key"], admin_key=info["admin_key"])
-    codes = (sc.ansira or {}).get("source_codes")
-    if codes:  # the scenario's Ansira knows its own source codes; the served one starts with the default
-        resp = requests.patch(info["ansira_url"] + "/__admin/behaviour", json={"source_codes": codes},
-                              headers={"X-Admin-Key": info["admin_key"]}, timeout=10)
-        assert resp.status_code == 200, resp.text
-    run._setup()
-    for i, job in enumerate(sc.lytics.jobs):
-        run._create_job(i, job)
-    return run, sc
+        assert "console" not in stop(proc).split("mock Lytics")[0]
 
 
 def test_console_shows_a_user_collected_after_the_page_opened(served: dict[str, Any], page: Any) -> None:
-    run, sc = _configure(served)
+    run, sc = configure(served)
     pg = page.page
     pg.goto(served["console_url"])
     assert "?key=" not in pg.url, "the key leaves the address bar"
