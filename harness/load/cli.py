@@ -14,6 +14,7 @@ def cmd_load(args: argparse.Namespace) -> int:
     from harness.load import report
     from harness.load.run import LoadOptions, LoadRun
     from harness.load.spec import load_spec
+    from harness.pictures import load_report as html_report
     from harness.scenario import engine
 
     sc = engine.load(args.scenario)
@@ -35,15 +36,21 @@ def cmd_load(args: argparse.Namespace) -> int:
     if out is not None:
         (out / "report.json").write_text(report.as_json(result), encoding="utf-8")
         (out / "report.txt").write_text(report.text(result), encoding="utf-8")
-    sys.stdout.write(REDACTOR(report.as_json(result) + "\n" if args.report == "json" else report.text(result)))
+        (out / "report.html").write_text(html_report.render(result), encoding="utf-8")
+    if args.report == "html" and out is None:
+        sys.stdout.write(html_report.render(result))
+    else:
+        sys.stdout.write(REDACTOR(report.as_json(result) + "\n" if args.report == "json" else report.text(result)))
     return 0 if result.ok else 1
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("load", help="load-test a scenario: locust + mocks + runner as separate processes")
     p.add_argument("scenario", help="a scenario file with a `load` section")
-    p.add_argument("--out", help="keep locust's CSV/HTML, the logs, report.json and report.txt in this folder")
-    p.add_argument("--report", choices=("text", "json"), default="text")
+    p.add_argument("--out", help="keep locust's CSV/HTML, the logs, report.json, report.txt and report.html here")
+    p.add_argument("--report", choices=("text", "json", "html"), default="text",
+                   help="html: a self-contained page with the joined table and timelines (with --out: report.html "
+                        "there, and the text report on stdout)")
     p.add_argument("--duration", type=float, help="override load.duration_s")
     p.add_argument("--rate", type=float, help="override load.arrival_rate (events/s)")
     p.add_argument("--workers", type=int, default=0, help="local locust worker processes (distributed mode)")

@@ -45,8 +45,9 @@ def rate_limit_of(behaviour: dict[str, Any] | None) -> float | None:
     return None
 
 
-def _span(journal: Sequence[dict[str, Any]], outcomes: Sequence[dict[str, Any]]) -> tuple[float, float] | None:
-    times = [float(e["ts"]) for e in journal]
+def _span(journal: Sequence[dict[str, Any]], outcomes: Sequence[dict[str, Any]], also: Sequence[float] = ()
+          ) -> tuple[float, float] | None:
+    times = [float(e["ts"]) for e in journal] + [float(t) for t in also]
     for o in outcomes:
         if o.get("trigger_ts"):
             times.append(float(o["trigger_ts"]))
@@ -112,9 +113,11 @@ def _histogram(values: list[float], bins: int = HIST_BINS) -> dict[str, list[flo
 
 
 def build(journal: Sequence[dict[str, Any]], outcomes: Sequence[dict[str, Any]], *,
-          rate_limit: float | None = None, max_points: int = MAX_POINTS) -> dict[str, Any]:
-    """Every series the report and the console draw, on one time axis (epoch seconds, bucket starts)."""
-    span = _span(journal, outcomes)
+          rate_limit: float | None = None, max_points: int = MAX_POINTS, also: Sequence[float] = ()
+          ) -> dict[str, Any]:
+    """Every series the report and the console draw, on one time axis (epoch seconds, bucket starts); `also`
+    stretches the axis over more moments (a load phase that began before the first Ansira call)."""
+    span = _span(journal, outcomes, also)
     if span is None:
         return {"empty": True, "limit": rate_limit}
     t0, t1 = span

@@ -71,6 +71,31 @@
     return [h.edges.length ? h.edges : [0], h.counts.length ? h.counts : [null]];
   }
 
+  function arrivalData(tl) {
+    const l = tl.load;
+    return [tl.x, l.target, l.achieved_client, l.enters];
+  }
+
+  function loadLatencyData(tl) {
+    const l = tl.load;
+    return [tl.x, l.client_p50, l.client_p95, l.server_p50, l.server_p95];
+  }
+
+  const LOAD_CHARTS = [
+    {key: "arrival", title: "Arrival rate: planned vs achieved (collect requests/s, locust) and audience enters/s (mock Lytics)",
+     axis: "per s", data: arrivalData, marks: false,
+     series: function () {
+       return [line("target", {stroke: "#1d3557", dash: [8, 4], width: 2}), line("collect req/s (client)", {stroke: "#e9a100", spanGaps: true}),
+               line("enters/s (server)", {stroke: "#2a9d4b"})];
+     }},
+    {key: "load-latency", title: "Latency: client (collect, locust window) vs server (audience enter to UUID written)",
+     axis: "ms", data: loadLatencyData, marks: false,
+     series: function () {
+       return [line("client p50", {stroke: "#e9a100", spanGaps: true}), line("client p95", {stroke: "#b36b00", spanGaps: true}),
+               line("server p50", {stroke: "#2a9d4b", spanGaps: true}), line("server p95", {stroke: "#d62828", spanGaps: true})];
+     }},
+  ];
+
   const CHARTS = [
     {key: "requests", title: "Ansira webhook requests per second by status (line: rate limit; shaded: Retry-After holds; dashed: token requests)",
      axis: "req/s", data: requestsData, marks: true,
@@ -136,7 +161,8 @@
       container.appendChild(p);
       return {update: function (next) { if (next && !next.empty) { container.innerHTML = ""; Object.assign(this, render(container, next)); } }};
     }
-    const made = CHARTS.map(function (spec) { return [spec, make(container, spec, state, width)]; });
+    const specs = tl.load ? LOAD_CHARTS.concat(CHARTS) : CHARTS;
+    const made = specs.map(function (spec) { return [spec, make(container, spec, state, width)]; });
     const hist = makeHistogram(container, state, width);
     return {
       plots: made.map(function (m) { return m[1]; }).concat([hist]),
