@@ -113,9 +113,26 @@ def cmd_mock(args: argparse.Namespace) -> int:
                             threads=args.threads, host=args.host, port=args.port,
                             name="mock-lytics").start(ready_path="/__admin/health")
         info = {"url": srv.url, "lytics_api_key": api_key, "pid": os.getpid()}
+    console = None
+    if not args.no_console:
+        from harness.pictures.serve import console_urls, mock_sources, start_console
+
+        console = start_console(mock_sources(args.service, srv.url, api_key=info.get("lytics_api_key"),
+                                             admin_key=admin_key), host=args.host, port=args.console_port,
+                                title=f"enrichsim console: mock {args.service}")
+        info["console_url"], shown = console_urls(console, admin_key)
     write_ready(args.ready_file, info)
     print(f"mock {args.service} on {srv.url}", flush=True)
-    wait_for_signal(srv.stop)
+    if console is not None:
+        print(f"console on {shown}" + (" (needs the admin key: console_url in the ready file carries it)"
+                                       if admin_key else ""), flush=True)
+
+    def stop() -> None:
+        if console is not None:
+            console.stop()
+        srv.stop()
+
+    wait_for_signal(stop)
     return 0
 
 
@@ -171,6 +188,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
                       help="werkzeug (default; closes every connection); werkzeug-keepalive, waitress or lean keep "
                            "connections open, for load tests (lean spends the least CPU per request)")
     mock.add_argument("--threads", type=int, default=32, help="waitress worker threads (default 32)")
+    mock.add_argument("--no-console", action="store_true", help="do not serve the live console (console_url)")
+    mock.add_argument("--console-port", type=int, default=0, help="the live console's port (0 = let the OS pick)")
     mock.set_defaults(func=cmd_mock)
 
     run = sub.add_parser("runner", help="run the enrichment runner against a (mock) Lytics until interrupted")

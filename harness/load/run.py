@@ -109,7 +109,8 @@ class LoadRun:
         self.progress("starting mock Ansira, mock Lytics and the runner")
         behaviour = work / "ansira-behaviour.json"
         write_ready(str(behaviour), self.sc.ansira)  # 0600: a scenario may carry a client secret
-        common = ["--admin-key-env", ADMIN_ENV, "--server", self.spec.server, "--host", self.opts.host]
+        common = ["--admin-key-env", ADMIN_ENV, "--server", self.spec.server, "--host", self.opts.host,
+                  "--no-console"]  # nobody watches a load run live; its report.html draws it afterwards
         ready = {name: work / f"{name}.ready.json" for name in ("ansira", "lytics", "runner")}
         ansira = procs.spawn("mock-ansira", ["-m", "harness", "mock", "ansira", "--port", "0", "--ready-file",
                                              str(ready["ansira"]), "--behaviour", str(behaviour),

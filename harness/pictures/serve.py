@@ -37,3 +37,10 @@ def stack_sources(stack: Any) -> Sources:
 
     return Sources(lytics_url=info["lytics_url"], lytics_api_key=info["lytics_api_key"],
                    ansira_url=info["ansira_url"], admin_key=info["admin_key"], outcomes=outcomes)
+
+
+def mock_sources(service: str, url: str, *, api_key: str | None, admin_key: str | None) -> Sources:
+    """`harness mock ansira|lytics`: the console shows what that one mock holds."""
+    if service == "ansira":
+        return Sources(ansira_url=url, admin_key=admin_key)
+    return Sources(lytics_url=url, lytics_api_key=api_key, admin_key=admin_key)

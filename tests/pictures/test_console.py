@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-from pictures_helpers import configure, serve, stop
+from pictures_helpers import ROOT, configure, serve, stop
 
 from harness.scenario.profiles import all_profiles
 
@@ -76,3 +82,34 @@ def test_console_shows_a_user_collected_after_the_page_opened(served: dict[str, 
     pg.wait_for_function("document.getElementById('profile').textContent.includes('ansira_uuid')", timeout=15_000)
     assert page.errors == [] and page.external == []
     run.lytics.close()
+
+
+def test_console_of_harness_mock_ansira(tmp_path: Path) -> None:
+    """`harness mock ansira` serves a console of its own: the journal and timelines of that one mock."""
+    ready = tmp_path / "ansira.json"
+    env = {**os.environ, "MOCK_ADMIN": "adm-console-mock-test"}
+    proc = subprocess.Popen([sys.executable, "-m", "harness", "mock", "ansira", "--ready-file", str(ready),
+                             "--admin-key-env", "MOCK_ADMIN"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not ready.exists():
+            assert proc.poll() is None and time.monotonic() < deadline, "mock ansira did not come up"
+            time.sleep(0.05)
+        info = json.loads(ready.read_text())
+        assert {"url", "ansira_client_id", "ansira_client_secret", "console_url"} <= set(info)
+        with requests.Session() as browser:  # the key in console_url becomes a cookie, like in a browser
+            assert browser.get(info["console_url"], timeout=10).status_code == 200
+            tok = requests.post(info["token_url"], data={"grant_type": "client_credentials"},
+                                auth=(info["ansira_client_id"], info["ansira_client_secret"]), timeout=10)
+            assert tok.status_code == 200
+            state = browser.get(info["console_url"].split("?")[0] + "api/state", timeout=10).json()
+        assert state["jobs"] == [] and state["audiences"] == []  # no Lytics behind this one
+        assert [e["operation"] for e in state["journal"]] == ["token"]
+        assert state["timeline"]["token_requests"] == 1
+        assert tok.json()["access_token"] not in json.dumps(state)
+        assert info["ansira_client_secret"] not in json.dumps(state)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    assert "console on http://127.0.0.1:" in out and "adm-console-mock-test" not in out + err
