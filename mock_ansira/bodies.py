@@ -11,12 +11,16 @@ from collections.abc import Iterator
 from typing import Any
 
 MASK = "***"
-_SECRET_KEYS = r"access_token|refresh_token|client_secret|id_token|password|api_key"
+_SECRET_NAMES = ("access_token", "refresh_token", "client_secret", "id_token", "password", "api_key")
+_SECRET_KEYS = "|".join(_SECRET_NAMES)
 _JSON_SECRET = re.compile(rf'("(?:{_SECRET_KEYS})"\s*:\s*")((?:[^"\\]|\\.)*)(")', re.IGNORECASE)
 _FORM_SECRET = re.compile(rf"(?i)\b({_SECRET_KEYS})=([^&\s]*)")
 
 
 def redact(text: str) -> str:
+    low = text.lower()
+    if not any(name in low for name in _SECRET_NAMES):  # most bodies (every user upsert) name no credential
+        return text
     text = _JSON_SECRET.sub(lambda m: m.group(1) + MASK + m.group(3), text)
     return _FORM_SECRET.sub(lambda m: f"{m.group(1)}={MASK}", text)
 
