@@ -6,27 +6,27 @@ import time
 from typing import Any
 
 from harness.pictures.assets import inline_scripts, json_script
-from harness.pictures.report import PAGE_CSS, _e
+from harness.pictures.report import PAGE_CSS, esc
 
 
 def render(result: Any) -> str:
     from harness.load.report import rows
 
     verdict = '<span class="pass">PASS</span>' if result.ok else '<span class="fail">FAIL</span>'
-    table = "".join(f"<tr><th>{_e(a)}</th><td>{_e(b)}</td><td>{_e(c)}</td></tr>" for a, b, c in rows(result))
+    table = "".join(f"<tr><th>{esc(a)}</th><td>{esc(b)}</td><td>{esc(c)}</td></tr>" for a, b, c in rows(result))
     thresholds = "".join(
         f"<tr><td>{'<span class=pass>PASS</span>' if t.ok else '<span class=fail>FAIL</span>'}</td>"
-        f"<td>{_e(t.threshold)}</td><td>{_e(t.reason)}</td></tr>" for t in result.thresholds)
-    errors = "".join(f'<p class="error">error: {_e(e)}</p>' for e in result.errors)
+        f"<td>{esc(t.threshold)}</td><td>{esc(t.reason)}</td></tr>" for t in result.thresholds)
+    errors = "".join(f'<p class="error">error: {esc(e)}</p>' for e in result.errors)
     when = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>load run {_e(result.name)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>load run {esc(result.name)}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>{PAGE_CSS}</style>
 {inline_scripts()}
 </head><body>
-<h1>{verdict} load run {_e(result.name)}</h1>
-<p class="meta">{_e(result.file or "")}; written {_e(when)}. Hover a chart to read every series at that time.</p>
+<h1>{verdict} load run {esc(result.name)}</h1>
+<p class="meta">{esc(result.file or "")}; written {esc(when)}. Hover a chart to read every series at that time.</p>
 {errors}
 <table class="checks joined"><thead><tr><th></th><th>client side (locust)</th><th>server side (mocks, runner)</th>
 </tr></thead><tbody>{table}</tbody></table>

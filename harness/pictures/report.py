@@ -26,7 +26,7 @@ text-align:left;vertical-align:top;border-bottom:1px solid #eee}
 """
 
 
-def _e(value: object) -> str:
+def esc(value: object) -> str:
     return html.escape(REDACTOR(str(value)))
 
 
@@ -34,8 +34,8 @@ def _checks_table(checks: Sequence[Any]) -> str:
     rows = []
     for c in checks:
         verdict = '<span class="pass">ok</span>' if c.ok else '<span class="fail">FAIL</span>'
-        details = "".join(f"<li>{_e(d)}</li>" for d in (c.details if not c.ok else []))
-        rows.append(f"<tr><td>{verdict}</td><td>{_e(c.name)}</td><td>{_e(c.reason)}"
+        details = "".join(f"<li>{esc(d)}</li>" for d in (c.details if not c.ok else []))
+        rows.append(f"<tr><td>{verdict}</td><td>{esc(c.name)}</td><td>{esc(c.reason)}"
                     f"{f'<ul class=details>{details}</ul>' if details else ''}</td></tr>")
     return ('<table class="checks"><thead><tr><th></th><th>check</th><th>result</th></tr></thead><tbody>'
             + "".join(rows) + "</tbody></table>")
@@ -48,7 +48,7 @@ def _summary(r: Any) -> str:
     parts = [f"{s.get('enriched', 0)} enriched", f"{s.get('omitted', 0)} omitted", f"{s.get('pending', 0)} pending",
              f"Ansira calls: {ansira.get('total', '?')}", f"tokens issued: {ansira.get('tokens_issued', '?')}",
              f"latency p50/p99: {_ms(lat.get('p50'))}/{_ms(lat.get('p99'))}"]
-    return f'<p class="summary">users: {_e("; ".join(parts))}</p>'
+    return f'<p class="summary">users: {esc("; ".join(parts))}</p>'
 
 
 def _ms(v: float | None) -> str:
@@ -58,12 +58,12 @@ def _ms(v: float | None) -> str:
 def scenario_section(i: int, r: Any) -> str:
     verdict = '<span class="pass">PASS</span>' if r.ok else '<span class="fail">FAIL</span>'
     parts = [f'<section class="scenario" id="scenario-{i}" data-ok="{str(r.ok).lower()}">',
-             f"<h2>{verdict} {_e(r.name)}</h2>",
-             f'<p class="meta">{_e(r.file or "")} in {r.duration_s:.2f}s</p>']
+             f"<h2>{verdict} {esc(r.name)}</h2>",
+             f'<p class="meta">{esc(r.file or "")} in {r.duration_s:.2f}s</p>']
     if r.description:
-        parts.append(f"<p>{_e(r.description)}</p>")
+        parts.append(f"<p>{esc(r.description)}</p>")
     if r.error:
-        parts.append(f'<p class="error">error: {_e(r.error)}</p>')
+        parts.append(f'<p class="error">error: {esc(r.error)}</p>')
     parts += [_checks_table(r.checks), _summary(r), f'<div class="timelines" data-for="timeline-{i}"></div>',
               json_script(f"timeline-{i}", getattr(r, "timeline", None) or {"empty": True}), "</section>"]
     return "\n".join(parts)
@@ -74,13 +74,13 @@ def render(results: Sequence[Any], *, title: str = "enrichsim run") -> str:
     body = "\n".join(scenario_section(i, r) for i, r in enumerate(results))
     when = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{_e(title)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>{PAGE_CSS}</style>
 {inline_scripts()}
 </head><body>
-<h1>{_e(title)}</h1>
-<p class="meta">{passed} passed, {len(results) - passed} failed; written {_e(when)}.
+<h1>{esc(title)}</h1>
+<p class="meta">{passed} passed, {len(results) - passed} failed; written {esc(when)}.
 Hover a chart to read every series at that time; the charts share one time axis.</p>
 {body}
 <script>
