@@ -174,3 +174,38 @@ def build(journal: Sequence[dict[str, Any]], outcomes: Sequence[dict[str, Any]],
             len(tokens) / MAX_MARKS)], "token_requests": len(tokens),
         "users": users, "latency": latency, "histogram": _histogram(latencies),
     }
+
+
+def with_steps(tl: dict[str, Any], marks: Sequence[tuple[float, int, str, dict[str, Any] | None]],
+               behaviour: dict[str, Any] | None) -> dict[str, Any]:
+    """Add a scenario's steps (when each began) and the rate limit per bucket as `ansira_behaviour` steps change it.
+
+    `marks`: (epoch seconds, step index, action, the step's Ansira behaviour patch or None).
+    """
+    if tl.get("empty"):
+        return tl
+    from mock_ansira.behaviour import merge_documents
+
+    tl["steps"] = [[round(ts, 3), f"{i + 1}. {action}"] for ts, i, action, _ in marks[:MAX_MARKS]]
+    changes: list[tuple[float, float | None]] = []
+    doc = behaviour or {}
+    for ts, _, _, patch in marks:
+        if patch is not None:
+            doc = merge_documents(doc, patch)
+            changes.append((ts, rate_limit_of(doc)))
+    if changes:
+        limit, series, k = tl.get("limit"), [], 0
+        for start in tl["x"]:
+            while k < len(changes) and changes[k][0] <= start + tl["bucket_s"] / 2:
+                limit, k = changes[k][1], k + 1
+            series.append(limit)
+        tl["limit_series"] = series
+    return tl
+
+
+def for_scenario(journal: Sequence[dict[str, Any]], outcomes: Sequence[dict[str, Any]],
+                 marks: Sequence[tuple[float, int, str, dict[str, Any] | None]], behaviour: dict[str, Any] | None
+                 ) -> dict[str, Any]:
+    """A scenario run's timelines: its axis spans its steps too (set-up included), with the steps drawn."""
+    tl = build(journal, outcomes, rate_limit=rate_limit_of(behaviour), also=[m[0] for m in marks])
+    return with_steps(tl, marks, behaviour)

@@ -130,12 +130,14 @@ class ScenarioRun:
         self.vars = stack.ready_info()
         self.lytics = lytics_session(self.vars["lytics_url"], stack.api_key, admin_key=stack.admin_key)
         self.ansira = ServiceSession(self.vars["ansira_url"], headers={"X-Admin-Key": stack.admin_key})
+        marks: list[tuple[float, int, str, dict[str, Any] | None]] = []
         try:
             self.progress("configuring Lytics")
             self._setup()
             try:
                 for i, step in enumerate(self.sc.steps):
                     self.progress(f"step {i + 1}/{len(self.sc.steps)}: {step.action}")
+                    marks.append((time.time(), i, step.action, step.ansira_behaviour))  # drawn on the timelines
                     self._step(step, f"steps[{i}]")
             except _Timeout as exc:
                 result.error = str(exc)
@@ -146,8 +148,7 @@ class ScenarioRun:
                               "ansira": state.journal_summary, "outcomes": state.outcome_summary,
                               "handled": handled_failures(state.runner_counters)}
             result.checks = [run_check(c, state) for c in self.sc.checks]
-            result.timeline = timeline.build(state.journal, state.outcomes,
-                                             rate_limit=timeline.rate_limit_of(self.stack.behaviour))
+            result.timeline = timeline.for_scenario(state.journal, state.outcomes, marks, self.stack.behaviour)
         finally:
             self.lytics.close()
             self.ansira.close()

@@ -53,6 +53,8 @@ def test_report_renders_in_chromium(report: Path, page: Any) -> None:
     assert limit and all(v == 50 for v in limit), "the limit line is the scenario's 50 calls/s"
     markers = [(i, v) for i, v in enumerate(req["data"][3]) if v is not None]
     assert markers, "the 429 markers are drawn where Ansira answered 429"
+    steps = pg.evaluate("JSON.parse(document.getElementById('timeline-0').textContent).steps.map(s => s[1])")
+    assert steps == ["1. create_profiles", "2. create_jobs", "3. wait_until"]  # drawn as labelled rules
     users = _plot(pg, "users")
     assert users["data"][1][-1] == 120, "the enriched line ends at the 120 users of the backfill"
     assert page.errors == [] and page.external == []

@@ -96,3 +96,22 @@ def test_report_escapes_and_redacts() -> None:
     assert "<b>check</b>" not in page and "&lt;b&gt;check&lt;/b&gt;" in page
     assert "</script><script>alert(1)" not in page
     assert '"note":"<\\/script>"' in page
+
+
+def test_steps_and_a_rate_limit_that_changes_mid_run() -> None:
+    journal = [_entry(T0 + i * 0.5, 201) for i in range(21)]  # ten seconds of calls
+    before = {"clients": [{"client_id": "c", "client_secret": "s3cret-x", "rate_limit": {
+        "kind": "token_bucket", "rate": 50, "burst": 5}}]}
+    tighter = {"clients": [{"client_id": "c", "rate_limit": {"kind": "token_bucket", "rate": 10, "burst": 5}}]}
+    marks = [(T0, 0, "create_jobs", None), (T0 + 5, 1, "ansira_behaviour", tighter), (T0 + 6, 2, "wait_until", None)]
+    tl = timeline.with_steps(timeline.build(journal, [], rate_limit=50), marks, before)
+    assert [s[1] for s in tl["steps"]] == ["1. create_jobs", "2. ansira_behaviour", "3. wait_until"]
+    series = tl["limit_series"]
+    assert len(series) == len(tl["x"]) and series[0] == 50 and series[-1] == 10
+    switch = next(i for i, v in enumerate(series) if v == 10)
+    assert abs(tl["x"][switch] - (T0 + 5)) <= tl["bucket_s"]
+
+
+def test_no_limit_series_without_behaviour_steps() -> None:
+    tl = timeline.with_steps(timeline.build([_entry(T0, 201)], [], rate_limit=None), [(T0, 0, "collect", None)], None)
+    assert "limit_series" not in tl and tl["steps"] == [[T0, "1. collect"]]

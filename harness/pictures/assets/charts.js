@@ -33,8 +33,27 @@
           }
         });
       }],
-      draw: [function (u) {  // token requests, a dashed violet rule each
+      draw: [function (u) {  // token requests, a dashed violet rule each; scenario steps, grey and labelled
         clipped(u, function (ctx) {
+          ctx.strokeStyle = "#8d99ae";
+          ctx.fillStyle = "#4a4e69";
+          ctx.font = Math.round(11 * uPlot.pxRatio) + "px sans-serif";
+          ctx.textAlign = "left";  // uPlot leaves its axes' alignment on the context
+          ctx.textBaseline = "alphabetic";
+          ctx.setLineDash([]);
+          ctx.lineWidth = 1;
+          let labelEnd = -Infinity, row = 0;
+          for (const s of state.tl.steps || []) {
+            const x = Math.round(u.valToPos(s[0], "x", true)) + 0.5;
+            ctx.beginPath();
+            ctx.moveTo(x, u.bbox.top);
+            ctx.lineTo(x, u.bbox.top + u.bbox.height);
+            ctx.stroke();
+            if (x < u.bbox.left) continue;  // before the first recorded request
+            row = x < labelEnd ? row + 1 : 0;  // steps close together: stack their labels
+            ctx.fillText(s[1], x + 3, u.bbox.top + (12 + 13 * (row % 4)) * uPlot.pxRatio);
+            labelEnd = Math.max(labelEnd, x + 3 + ctx.measureText(s[1]).width);
+          }
           ctx.strokeStyle = "#7b2cbf";
           ctx.setLineDash([3, 3]);
           ctx.lineWidth = 1;
@@ -53,7 +72,7 @@
   function requestsData(tl) {
     const r = tl.requests;
     const markers = r["429"].map(function (v) { return v > 0 ? v : null; });  // a marker only where 429s fell
-    const limit = tl.x.map(function () { return tl.limit == null ? null : tl.limit; });
+    const limit = tl.limit_series || tl.x.map(function () { return tl.limit == null ? null : tl.limit; });
     return [tl.x, r["2xx"], r["4xx"], markers, r["5xx"], r["dropped"], limit];
   }
 
@@ -97,7 +116,7 @@
   ];
 
   const CHARTS = [
-    {key: "requests", title: "Ansira webhook requests per second by status (line: rate limit; shaded: Retry-After holds; dashed: token requests)",
+    {key: "requests", title: "Ansira webhook requests per second by status (line: rate limit; shaded: Retry-After holds; dashed: token requests; grey: scenario steps)",
      axis: "req/s", data: requestsData, marks: true,
      series: function () {
        return [line("2xx"), line("4xx"),
