@@ -20,6 +20,7 @@ serve: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 	$(PY) -m pytest
 
 # Micro benchmarks (pytest-benchmark), then the six end-to-end figures of docs/performance.md (mocks, runner and
@@ -48,6 +49,7 @@ flake: $(STAMP)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .benchmarks

@@ -8,9 +8,9 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
-from harness.cli_procs import wait_for_signal, write_ready
-from harness.errors import ConfigError, HarnessError
+from harness.errors import ConfigError, HarnessError, ScenarioErrors
 from harness.redact import REDACTOR, install_log_redaction
 from harness.scenario import discovery
 
@@ -19,14 +19,24 @@ EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse exits 2 already; keep its message but our wording
+    def error(self, message: str) -> NoReturn:  # argparse exits 2 already; keep its message but our wording
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
+def _default_scenarios() -> list[str]:
+    """With no paths: this project's quickstart when it has one (this repo's habit), else its scenarios/ folder."""
+    if Path(DEFAULT_SCENARIO).is_file():
+        return [DEFAULT_SCENARIO]
+    if Path("scenarios").is_dir():
+        return ["scenarios"]
+    raise ConfigError(f"no scenarios here: {Path.cwd()} has no scenarios/ folder; name files or folders, "
+                      "or start a project with `enrichsim init`")
+
+
 def _scenario_files(paths: Sequence[str], keyword: str | None) -> list[Path]:
     files: list[Path] = []
-    for raw in paths or [DEFAULT_SCENARIO]:
+    for raw in paths or _default_scenarios():
         p = Path(raw)
         if p.is_dir():
             files.extend(discovery.walk(p))
@@ -42,41 +52,48 @@ def _scenario_files(paths: Sequence[str], keyword: str | None) -> list[Path]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from harness.pictures import report as html_report
-    from harness.scenario import engine, report
+    from harness.scenario import engine
     from harness.scenario.progress import for_stream
+    from harness.scenario.report_ci import not_run
+    from harness.scenario.run_reports import write_reports
 
     files = _scenario_files(args.scenarios, args.k)
-    scenarios = engine.load_all(files)  # validate every file before running any; report every bad one
+    try:
+        scenarios = engine.load_all(files)  # validate every file before running any; report every bad one
+    except ScenarioErrors as exc:  # CI still gets its report: each bad file is an <error> testcase
+        write_reports([not_run(getattr(e, "file", None), str(e)) for e in exc.errors], args, machine_only=True)
+        raise
     results = []
+    unrunnable: list[ConfigError] = []
     overrides: dict[str, object] = {}
     if args.dry_run:
         overrides["dry_run"] = True
     if args.max_calls is not None:
         overrides["max_calls"] = args.max_calls
+    target = None
+    if args.target:
+        from harness.scenario.target import read_targets
+
+        if overrides:
+            raise ConfigError("--dry-run and --max-calls set up a runner of our own; with --target the running "
+                              "stack's runner is used: pass them to that runner instead")
+        target = read_targets(args.target)
     live = for_stream(sys.stderr, len(scenarios))  # a live bar on a terminal only
     with live or contextlib.nullcontext():
         for f, sc in scenarios:
             step = live.scenario(sc.name) if live else None
-            results.append(engine.ScenarioRun(sc, file=str(f), progress=step, runner_overrides=overrides).execute())
+            try:
+                results.append(engine.ScenarioRun(sc, file=str(f), progress=step, runner_overrides=overrides,
+                                                  target=target).execute())
+            except ConfigError as exc:  # could not run (stack did not start, Lytics refused the set-up): exit 2
+                unrunnable.append(exc)
+                results.append(not_run(str(f), str(exc)))
+                results[-1].name = sc.name
             if live:
                 live.finished(results[-1].ok)
-    if args.out:
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "report.json").write_text(report.as_json(results), encoding="utf-8")
-        (out / "junit.xml").write_text(report.junit(results), encoding="utf-8")
-        with (out / "report.txt").open("w", encoding="utf-8") as fh:
-            report.text(results, fh)
-        (out / "report.html").write_text(html_report.render(results), encoding="utf-8")
-    if args.report == "json":
-        print(report.as_json(results))
-    elif args.report == "junit":
-        print(report.junit(results))
-    elif args.report == "html" and not args.out:
-        print(html_report.render(results))
-    else:
-        report.text(results, sys.stdout)
+    write_reports(results, args, machine_only=bool(unrunnable))
+    if unrunnable:
+        raise unrunnable[0] if len(unrunnable) == 1 else ScenarioErrors(unrunnable, len(scenarios))
     return EXIT_OK if all(r.ok for r in results) else EXIT_FAIL
 
 
@@ -91,44 +108,18 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     from harness.scenario import engine
 
+    if not args.scenarios and not Path("scenarios").is_dir():
+        raise ConfigError(f"no scenarios here: {Path.cwd()} has no scenarios/ folder; name files or folders, "
+                          "or start a project with `enrichsim init`")
     for f, sc in engine.load_all(_scenario_files(args.scenarios or ["scenarios"], args.k)):
         print(f"{f}\t{sc.name}\t{sc.description}")
     return EXIT_OK
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from harness.stack import Stack
+    from harness.cli_serve import cmd_serve as serve
 
-    stack = Stack(seed=args.seed, lytics_port=args.lytics_port, ansira_port=args.ansira_port, host=args.host)
-    stack.start()
-    info = stack.ready_info()
-    console = None
-    try:
-        if not args.no_console:
-            from harness.pictures.serve import console_urls, stack_sources, start_console
-
-            console = start_console(stack_sources(stack), host=args.host, port=args.console_port)
-            info["console_url"], shown = console_urls(console, stack.admin_key)
-        write_ready(args.ready_file, info)
-        if console is not None:
-            print(f"console      {shown} (needs the admin key: open console_url from the ready file)", flush=True)
-        print(f"mock Lytics  {info['lytics_url']}\nmock Ansira  {info['ansira_url']}\n"
-              f"runner       following {info['lytics_url']}/__admin/feed\n"
-              f"credentials  {'written to ' + args.ready_file if args.ready_file else 'use --ready-file to get them'}"
-              "\nCtrl-C to stop.", flush=True)
-    except BaseException:
-        if console is not None:
-            console.stop()
-        stack.stop()
-        raise
-
-    def stop() -> None:
-        if console is not None:
-            console.stop()
-        stack.stop()
-
-    wait_for_signal(stop)
-    return EXIT_OK
+    return serve(args)
 
 
 def _prog() -> str:
@@ -146,14 +137,18 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     run = sub.add_parser("run", help="run scenarios end to end and check them")
-    run.add_argument("scenarios", nargs="*", help=f"files or folders (default {DEFAULT_SCENARIO})")
+    run.add_argument("scenarios", nargs="*", help=f"files or folders (default {DEFAULT_SCENARIO}, else scenarios/, "
+                                                   "from the current folder)")
     run.add_argument("-k", help="only scenarios whose file name contains this")
-    run.add_argument("--report", choices=("text", "json", "junit", "html"), default="text",
-                     help="html: a self-contained page with check tables and timelines (with --out: report.html "
-                          "there, and the text report on stdout)")
-    run.add_argument("--out", help="also write report.json, junit.xml, report.txt and report.html into this folder")
+    run.add_argument("--report", choices=("text", "json", "junit", "markdown", "html"), default="text",
+                     help="what to print: markdown is a summary for a CI step summary (docs/ci.md); html a "
+                          "self-contained page with check tables and timelines (docs/pictures.md)")
+    run.add_argument("--out", help="also write report.json, junit.xml, report.txt, summary.md and report.html into "
+                                   "this folder")
     run.add_argument("--dry-run", action="store_true", help="render every request and log it; send nothing")
     run.add_argument("--max-calls", type=int, help="hard cap on webhook requests (live validation safety)")
+    run.add_argument("--target", action="append", metavar="READY_FILE", help="run against an already running stack "
+                     "(serve's ready file, or both mocks' ready files) instead of starting one")
     run.set_defaults(func=cmd_run)
 
     chk = sub.add_parser("check", help="render and validate scenarios without running them")
@@ -169,20 +164,26 @@ def build_parser() -> argparse.ArgumentParser:
     srv = sub.add_parser("serve", help="run mock Ansira, mock Lytics and the runner until interrupted")
     srv.add_argument("--lytics-port", type=int, default=0, help="0 = let the OS pick")
     srv.add_argument("--ansira-port", type=int, default=0, help="0 = let the OS pick")
-    srv.add_argument("--host", default="127.0.0.1", help="bind address (default loopback only)")
+    srv.add_argument("--host", default="127.0.0.1", help="bind address (default loopback only; 0.0.0.0 for a CI "
+                     "service, with --public-host)")
     srv.add_argument("--ready-file", help="write URLs and credentials as JSON here once everything answers")
     srv.add_argument("--seed", type=int, default=0)
-    srv.add_argument("--no-console", action="store_true", help="do not serve the live console (console_url)")
-    srv.add_argument("--console-port", type=int, default=0, help="the live console's port (0 = let the OS pick)")
+    from harness.cli_serve import add_serve_args
+
+    add_serve_args(srv)
     srv.set_defaults(func=cmd_serve)
 
     from harness.cli_procs import add_commands as add_process_commands
+    from harness.init_project import add_commands as add_init_commands
     from harness.load.cli import add_commands as add_load_commands
     from harness.templates.cli import add_commands as add_template_commands
+    from harness.verify.cli import add_commands as add_verify_commands
 
     add_process_commands(sub)
     add_load_commands(sub)
     add_template_commands(sub)
+    add_verify_commands(sub)
+    add_init_commands(sub)
     return p
 
 
@@ -194,10 +195,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except ConfigError as exc:
-        print(f"harness: {REDACTOR(exc)}", file=sys.stderr)
+        print(f"{_prog()}: {REDACTOR(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except HarnessError as exc:
-        print(f"harness: {REDACTOR(exc)}", file=sys.stderr)
+        print(f"{_prog()}: {REDACTOR(exc)}", file=sys.stderr)
         return EXIT_FAIL
     except KeyboardInterrupt:
         return 130

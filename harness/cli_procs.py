@@ -88,51 +88,58 @@ def _drop_faults(behaviour: dict[str, Any]) -> list[str]:
 
 def cmd_mock(args: argparse.Namespace) -> int:
     from harness.servers import server_thread
+    from harness.service import allow_http_hosts, base_url, public_host, ready_document, warn_if_exposed
+    from harness.verify.cli import cassette_app, check_mock_options, env_client
 
+    check_mock_options(args)
+    if args.service == "ansira" and args.allow_http_host:
+        raise ConfigError("--allow-http-host applies to mock lytics (it checks token and webhook URLs)")
+    if args.service == "lytics" and args.ansira_client_secret_env:
+        raise ConfigError("--ansira-client-secret-env applies to mock ansira")
     admin_key = secret_from_env(args.admin_key_env, "--admin-key-env")
+    public = public_host(args.host, args.public_host)
+    warn_if_exposed(args.host, f"mock {args.service}")
     if args.service == "ansira":
         from harness.stack import prepare_behaviour
         from mock_ansira import create_app
 
-        behaviour = prepare_behaviour(_load_doc(args.behaviour), args.seed)
-        app = create_app({"BEHAVIOUR": behaviour, "SEED": args.seed, "ADMIN_KEY": admin_key})
+        behaviour = prepare_behaviour(env_client(args, _load_doc(args.behaviour)), args.seed)
+        secret = secret_from_env(args.ansira_client_secret_env, "--ansira-client-secret-env")
+        clients = behaviour.get("clients") if isinstance(behaviour, dict) else None
+        if secret and isinstance(clients, list) and clients and isinstance(clients[0], dict):
+            clients[0]["client_secret"] = secret  # the first client's: the one the ready file names
+        app = cassette_app(args, create_app({"BEHAVIOUR": behaviour, "SEED": args.seed, "ADMIN_KEY": admin_key}))
         client = behaviour["clients"][0]
         if args.server == "waitress" and (drops := _drop_faults(behaviour)):
             raise ConfigError(f"--server {args.server} cannot drop connections; {', '.join(drops)} need werkzeug")
         srv = server_thread(app, server=args.server, threads=args.threads, host=args.host, port=args.port,
-                            name="mock-ansira").start(ready_path="/__admin/health")
-        info = {"url": srv.url, "ansira_client_id": client["client_id"],
-                "ansira_client_secret": client["client_secret"],
-                "ansira_source_code": behaviour["source_codes"][0], "token_url": srv.url + "/service/oauth/v2/token",
-                "user_url": srv.url + "/service/api/v2/user", "pid": os.getpid()}
+                            name="mock-ansira")
+        url = app.config["PUBLIC_URL"] = base_url(public, srv.port)
+        srv.start(ready_path="/__admin/health")
+        ansira = {"url": url, "client_id": client["client_id"], "client_secret": client["client_secret"],
+                  "source_code": behaviour["source_codes"][0]}
+        info = ready_document("mock-ansira", host=args.host, public=public, ansira=ansira, extra={
+            "url": url, "token_url": url + "/service/oauth/v2/token", "user_url": url + "/service/api/v2/user"})
+        if admin_key:
+            info["admin_key"] = admin_key
     else:
         from mock_lytics import create_app as lytics_app
 
         api_key = secret_from_env(args.api_key_env, "--api-key-env", generate=True)
-        srv = server_thread(lytics_app({"API_KEY": api_key, "ADMIN_KEY": admin_key}), server=args.server,
-                            threads=args.threads, host=args.host, port=args.port,
-                            name="mock-lytics").start(ready_path="/__admin/health")
-        info = {"url": srv.url, "lytics_api_key": api_key, "pid": os.getpid()}
-    console = None
-    if not args.no_console:
-        from harness.pictures.serve import console_urls, mock_sources, start_console
+        app = lytics_app({"API_KEY": api_key, "ADMIN_KEY": admin_key,
+                          "ALLOW_HTTP_HOSTS": allow_http_hosts(args.allow_http_host)})
+        srv = server_thread(app, server=args.server, threads=args.threads, host=args.host, port=args.port,
+                            name="mock-lytics")
+        url = app.config["PUBLIC_URL"] = base_url(public, srv.port)
+        srv.start(ready_path="/__admin/health")
+        info = ready_document("mock-lytics", host=args.host, public=public, lytics={"url": url, "api_key": api_key},
+                              extra={"url": url, **({"admin_key": admin_key} if admin_key else {})})
+    from harness.pictures.serve import mock_console, stopping
 
-        console = start_console(mock_sources(args.service, srv.url, api_key=info.get("lytics_api_key"),
-                                             admin_key=admin_key), host=args.host, port=args.console_port,
-                                title=f"enrichsim console: mock {args.service}")
-        info["console_url"], shown = console_urls(console, admin_key)
+    console, line = mock_console(args, srv.url, info, admin_key, public)
     write_ready(args.ready_file, info)
-    print(f"mock {args.service} on {srv.url}", flush=True)
-    if console is not None:
-        print(f"console on {shown}" + (" (needs the admin key: console_url in the ready file carries it)"
-                                       if admin_key else ""), flush=True)
-
-    def stop() -> None:
-        if console is not None:
-            console.stop()
-        srv.stop()
-
-    wait_for_signal(stop)
+    print(f"mock {args.service} on {url}" + (f"\n{line}" if line else ""), flush=True)
+    wait_for_signal(stopping(console, srv))
     return 0
 
 
@@ -153,10 +160,19 @@ def cmd_runner(args: argparse.Namespace) -> int:
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"--options: {exc}") from None
     runner = Runner(args.lytics_url, api_key, admin_key=admin_key, options=options).start()
-    write_ready(args.ready_file, {"pid": os.getpid(), "lytics_url": args.lytics_url})
+    info: dict[str, Any] = {"pid": os.getpid(), "lytics_url": args.lytics_url}
+    state_srv = None
+    if args.state_port is not None:  # the runner's state over HTTP, for `harness run --target`
+        from harness.runner_state import serve_state
+
+        state_srv, info["runner_state_url"] = serve_state(runner, admin_key, host=args.state_host,
+                                                          port=args.state_port, public=args.public_host)
+    write_ready(args.ready_file, info)
     print(f"runner following {args.lytics_url}", flush=True)
 
     def stop() -> None:
+        if state_srv is not None:
+            state_srv.stop()
         runner.stop(timeout=args.stop_timeout)
         if args.outcomes:
             with open(args.outcomes, "w", encoding="utf-8") as fh:
@@ -174,7 +190,7 @@ def cmd_runner(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_commands(sub: argparse._SubParsersAction) -> None:
     mock = sub.add_parser("mock", help="run one mock in this process until interrupted")
     mock.add_argument("service", choices=("ansira", "lytics"))
     mock.add_argument("--host", default="127.0.0.1")
@@ -188,8 +204,15 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
                       help="werkzeug (default; closes every connection); werkzeug-keepalive, waitress or lean keep "
                            "connections open, for load tests (lean spends the least CPU per request)")
     mock.add_argument("--threads", type=int, default=32, help="waitress worker threads (default 32)")
-    mock.add_argument("--no-console", action="store_true", help="do not serve the live console (console_url)")
-    mock.add_argument("--console-port", type=int, default=0, help="the live console's port (0 = let the OS pick)")
+    from harness.verify.cli import add_mock_options
+
+    add_mock_options(mock)
+    from harness.service import add_service_args
+
+    add_service_args(mock, lytics=True, ansira=True, api_key_env=False, admin_key_env=False)
+    from harness.pictures.serve import add_console_args
+
+    add_console_args(mock)
     mock.set_defaults(func=cmd_mock)
 
     run = sub.add_parser("runner", help="run the enrichment runner against a (mock) Lytics until interrupted")
@@ -204,4 +227,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     run.add_argument("--dry-run", action="store_true", help="render and log requests, send nothing")
     run.add_argument("--max-calls", type=int, help="hard cap on webhook requests")
     run.add_argument("--stop-timeout", type=float, default=10.0, help="seconds to finish in-flight work on stop")
+    run.add_argument("--state-port", type=int, help="serve the runner's state (GET /__runner/state, admin key) on "
+                     "this port (0 = any free one) and name its URL in the ready file: `harness run --target`")
+    run.add_argument("--state-host", default="127.0.0.1", help="bind address of --state-port (default loopback)")
+    run.add_argument("--public-host", help="the host name in runner_state_url (default: the bind address)")
     run.set_defaults(func=cmd_runner)

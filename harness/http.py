@@ -12,8 +12,8 @@ from requests.adapters import HTTPAdapter
 from harness.connpool import PoolSession, Reply, Timeouts
 from harness.redact import RedactingFilter
 
-__all__ = ["PoolSession", "Reply", "ServiceSession", "Timeouts", "lytics_session", "runner_lytics_session",
-           "webhook_session"]
+__all__ = ["PoolSession", "Reply", "ServiceSession", "Timeouts", "ansira_session", "lytics_session",
+           "runner_lytics_session", "webhook_session"]
 
 try:
     USER_AGENT = f"enrichsim/{version('enrichsim')}"
@@ -82,3 +82,12 @@ def runner_lytics_session(base_url: str, api_key: str, *, admin_key: str | None 
 def webhook_session(*, timeouts: Timeouts | None = None) -> PoolSession:
     """Session for the enrichment webhook (Ansira): a keep-alive connection per worker thread."""
     return PoolSession("", timeouts=timeouts or Timeouts(connect=3.0, read=30.0), user_agent=USER_AGENT)
+
+
+def ansira_session(base_url: str, *, timeouts: Timeouts | None = None) -> ServiceSession:
+    """Session for a (real or mock) Ansira service root: contract probes and the recording proxy.
+
+    Few calls, one at a time: a small pool. Callers pass allow_redirects=False, so a redirect is an answer.
+    """
+    return ServiceSession(base_url, pool_size=4, timeouts=timeouts or Timeouts(connect=5.0, read=30.0),
+                          headers={"User-Agent": USER_AGENT})

@@ -68,18 +68,7 @@ class ScenarioItem(pytest.Item):
         from harness.redact import REDACTOR
 
         if isinstance(excinfo.value, ScenarioFailed):
-            r = excinfo.value.args[0]
-            failed = sum(not c.ok for c in r.checks)
-            lines = [f"scenario {r.name} failed ({self.path}): {failed} of {len(r.checks)} checks failed"]
-            if r.description:
-                lines.append(f"  {r.description}")
-            if r.error:
-                lines.append(f"  error: {r.error}")
-            for c in r.checks:
-                lines.append(f"  [{'ok' if c.ok else 'FAIL'}] {c.name}: {c.reason}")
-                if not c.ok:
-                    lines.extend(f"      - {d}" for d in c.details)
-            return REDACTOR("\n".join(lines))
+            return REDACTOR(failure_text(excinfo.value.args[0], self.path))
         if isinstance(excinfo.value, HarnessError):  # a bad scenario: the message names file and path already
             text = str(excinfo.value)
             return REDACTOR(text if str(self.path) in text else f"{self.path}: {text}")
@@ -87,6 +76,26 @@ class ScenarioItem(pytest.Item):
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, 0, f"scenario: {self.name}"
+
+
+def failure_text(r: Any, path: Path) -> str:
+    """What failed first, expected vs actual (CI shows a failure's first line, JUnit messages get cut), then the
+    scenario and the checks that held. Check names are the JUnit testcase names of `harness run --report junit`."""
+    from harness.scenario.report_ci import case_names
+
+    named = list(zip(case_names(r.checks), r.checks, strict=True))
+    lines = [f"error: {r.error}"] if r.error else []
+    for name, c in named:
+        if not c.ok:
+            lines.append(f"[FAIL] {name}: {c.reason}")
+            lines.extend(f"    - {d}" for d in c.details)
+    failed = sum(not c.ok for c in r.checks)
+    lines.append(f"scenario {r.name} failed ({path}): {failed} of {len(r.checks)} checks failed"
+                 + (", and the run did not finish" if r.error else ""))
+    if r.description:
+        lines.append(f"  {r.description}")
+    lines.extend(f"  [ok] {name}: {c.reason}" for name, c in named if c.ok)
+    return "\n".join(lines)
 
 
 # -- fixtures for users' own tests ---------------------------------------------------------------------------

@@ -80,7 +80,7 @@ class _KeepAliveHandler(_RedactingHandler):
             self.keep_alive = True
             if _KeepAliveHandler._DUMMY is None:
                 _KeepAliveHandler._DUMMY = _AlwaysReadable()
-            self.rfile, self.connection = io.BytesIO(), _KeepAliveHandler._DUMMY  # type: ignore[assignment]
+            self.rfile, self.connection = io.BytesIO(), _KeepAliveHandler._DUMMY
         return environ
 
     def send_header(self, keyword: str, value: str) -> None:
@@ -141,7 +141,7 @@ class ServerThread(BackgroundServer):
         except SystemExit:  # werkzeug prints and exits the process when it cannot bind; a library must raise
             raise ConfigError(f"{name}: cannot listen on {host}:{port} (address in use or not allowed); "
                               "pick another port or 0 for any free one") from None
-        self._server.daemon_threads = True
+        self._server.daemon_threads = True  # type: ignore[attr-defined]  # ThreadedWSGIServer has it
         # werkzeug writes headers and body separately; without TCP_NODELAY Nagle holds the body until the
         # client's delayed ACK (~40 ms on Linux) on every keep-alive response. Accepted sockets inherit it.
         self._server.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -199,19 +199,19 @@ class WaitressServerThread(BackgroundServer):
         self._server = create_server(app, host=host, port=port, threads=threads, ident="enrichsim",
                                      connection_limit=1000, channel_timeout=60, asyncore_use_poll=True)
         self.host = host
-        self.port = int(self._server.effective_port)  # type: ignore[union-attr]
+        self.port = int(self._server.effective_port)
         self._thread = threading.Thread(target=self._server.run, name=name, daemon=True)
 
     def stop(self) -> None:
         server = self._server
 
         def close_all() -> None:  # runs in the loop thread: an emptied socket map ends the loop
-            for dispatcher in list(server._map.values()):  # type: ignore[union-attr]
+            for dispatcher in list(server._map.values()):
                 dispatcher.close()
 
-        server.trigger.pull_trigger(close_all)  # type: ignore[union-attr]
+        server.trigger.pull_trigger(close_all)
         self._join()
-        server.task_dispatcher.shutdown(timeout=5)  # type: ignore[union-attr]
+        server.task_dispatcher.shutdown(timeout=5)
 
 
 def server_thread(app: Any, *, server: str = "werkzeug", host: str = "127.0.0.1", port: int = 0,

@@ -1,15 +1,22 @@
-"""The whole simulated path on one machine: mock Ansira, mock Lytics and the runner, on loopback."""
+"""The whole simulated path on one machine: mock Ansira, mock Lytics and the runner, on loopback by default.
+
+As a service (`harness serve --host 0.0.0.0 --public-host NAME`), URLs for others are built on the public host
+(harness.service); the runner in this process follows mock Lytics on the bind address.
+"""
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
 from harness.redact import REDACTOR
 from harness.runner import Runner, RunnerOptions
+from harness.runner_state import MOUNT, mount
 from harness.servers import ServerThread
+from harness.service import base_url, public_host, ready_document
 
 DEFAULT_CLIENT_ID = "lytics-sim"
 DEFAULT_SOURCE_CODE = "LYTICS_SIM"
@@ -44,12 +51,20 @@ class Stack:
     lytics_port: int = 0
     ansira_port: int = 0
     host: str = "127.0.0.1"
+    public_host: str | None = None  # the name other hosts use (URLs in ready_info); None: the bind address
+    api_key: str = field(default="", repr=False)  # "" = generate one
+    admin_key: str = field(default="", repr=False)
+    client_secret: str | None = field(default=None, repr=False)  # the first Ansira client's secret
+    allow_http_hosts: tuple[str, ...] = ()  # mock Lytics accepts plain-http token/webhook URLs on these hosts
 
     def __post_init__(self) -> None:
-        self.api_key = "lk_" + secrets.token_urlsafe(24)
-        self.admin_key = "adm_" + secrets.token_urlsafe(16)
+        self.api_key = self.api_key or "lk_" + secrets.token_urlsafe(24)
+        self.admin_key = self.admin_key or "adm_" + secrets.token_urlsafe(16)
         REDACTOR.add(self.api_key, self.admin_key)
         self.behaviour = prepare_behaviour(self.ansira_behaviour, self.seed)
+        if self.client_secret:
+            REDACTOR.add(self.client_secret)
+            self.behaviour["clients"][0]["client_secret"] = self.client_secret
         self.ansira: ServerThread | None = None
         self.lytics: ServerThread | None = None
         self.runner: Runner | None = None
@@ -66,13 +81,21 @@ class Stack:
             self.ansira = ServerThread(ansira_app({"BEHAVIOUR": self.behaviour, "SEED": self.seed,
                                                    "ADMIN_KEY": self.admin_key}),
                                        host=self.host, port=self.ansira_port, name="mock-ansira")
-            self.lytics = ServerThread(lytics_app({"API_KEY": self.api_key, "ADMIN_KEY": self.admin_key}),
+            self.lytics = ServerThread(lytics_app({"API_KEY": self.api_key, "ADMIN_KEY": self.admin_key,
+                                                   "ALLOW_HTTP_HOSTS": self.allow_http_hosts}),
                                        host=self.host, port=self.lytics_port, name="mock-lytics")
+            for srv in (self.ansira, self.lytics):
+                srv.app.config["PUBLIC_URL"] = self.public_url(srv)
             self.ansira.start(ready_path="/__admin/health")
             self.lytics.start(ready_path="/__admin/health")
             if self.start_runner:
+                options = self.runner_options
+                if self.allow_http_hosts:  # the runner follows the same URLs mock Lytics accepted
+                    hosts = tuple(dict.fromkeys((*options.allow_http_hosts, *self.allow_http_hosts)))
+                    options = dataclasses.replace(options, allow_http_hosts=hosts)
                 self.runner = Runner(self.lytics.url, self.api_key, admin_key=self.admin_key,
-                                     options=self.runner_options).start()
+                                     options=options).start()
+                mount(self.lytics.app, self.runner, self.admin_key)  # /__runner/state: `harness run --target`
         except BaseException:
             self.stop()  # a half-started stack must not leave a server holding its port
             raise
@@ -91,16 +114,30 @@ class Stack:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    def public_url(self, srv: ServerThread) -> str:
+        return base_url(public_host(self.host, self.public_host), srv.port)
+
     def ready_info(self) -> dict[str, Any]:
+        """URLs (on the public host) and credentials: the scenario engine's placeholders and serve's ready file."""
         assert self.lytics is not None and self.ansira is not None
         return {
-            "lytics_url": self.lytics.url,
-            "ansira_url": self.ansira.url,
+            "lytics_url": self.public_url(self.lytics),
+            "ansira_url": self.public_url(self.ansira),
             "lytics_api_key": self.api_key,
             "admin_key": self.admin_key,
             "ansira_client_id": self.client["client_id"],
             "ansira_client_secret": self.client["client_secret"],
             "ansira_source_code": self.behaviour["source_codes"][0],
-            "ansira_token_url": self.ansira.url + "/service/oauth/v2/token",
-            "ansira_user_url": self.ansira.url + "/service/api/v2/user",
+            "ansira_token_url": self.public_url(self.ansira) + "/service/oauth/v2/token",
+            "ansira_user_url": self.public_url(self.ansira) + "/service/api/v2/user",
         }
+
+    def ready_document(self) -> dict[str, Any]:
+        """ready_info() as a ready file of schema 1 (harness.service; docs/service.md)."""
+        info = self.ready_info()
+        lytics = {"url": info["lytics_url"], "api_key": self.api_key}
+        ansira = {"url": info["ansira_url"], "client_id": self.client["client_id"],
+                  "client_secret": self.client["client_secret"], "source_code": info["ansira_source_code"]}
+        extra = {"admin_key": self.admin_key, "runner_state_url": f"{info['lytics_url']}{MOUNT}/state"}
+        return ready_document("serve", host=self.host, public=public_host(self.host, self.public_host),
+                              lytics=lytics, ansira=ansira, extra=extra)

@@ -172,4 +172,7 @@ def journal_summary() -> Response:
 
 @bp.get("/health")
 def health() -> Response:
-    return jsonify(backend().health())
+    body = backend().health()
+    if base := current_app.config.get("PUBLIC_URL"):
+        body.update(url=base, token_url=base + "/service/oauth/v2/token", user_url=base + "/service/api/v2/user")
+    return jsonify(body)

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from flask import Flask, Response, g, jsonify, request
+from flask import Flask, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import MethodNotAllowed as RoutingMethodNotAllowed
 
@@ -34,6 +34,7 @@ DEFAULTS: dict[str, Any] = {
     "JOURNAL_BODY_MAX": 4096,  # bytes of each body kept
     "CLOCK": None,  # callable -> epoch seconds; tests pass a fake clock
     "SLEEP": None,  # callable(seconds); tests pass a recorder instead of sleeping
+    "PUBLIC_URL": None,  # the base URL other hosts reach this mock at; /__admin/health shows the URLs built on it
 }
 
 
@@ -118,6 +119,10 @@ def _tag_request() -> None:
 def _render_error(error: AnsiraError) -> Response:
     response = jsonify(error.body())
     response.status_code = error.status_code
+    record = request.environ.get(RECORD_KEY) or {}
+    if record.get("journal", True) and not isinstance(error, InjectedFault):  # public API errors only
+        behaviour = current_app.extensions["mock_ansira"].behaviour
+        response.status_code = behaviour.status_for(record.get("operation"), error.error, error.status_code)
     response.headers.update(error.headers)
     return response
 

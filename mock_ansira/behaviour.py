@@ -23,6 +23,9 @@ from pydantic import (
 from mock_ansira.contract import Problem, email_problem, format_path
 
 OPERATIONS = ("token", "create_user", "list_users", "reference")
+# The error codes of the public API whose status a behaviour may change (`error_status`).
+ERROR_CODES = ("invalid_request", "unsupported_grant_type", "invalid_scope", "invalid_client", "invalid_token",
+               "insufficient_scope", "not_found", "method_not_allowed", "payload_too_large", "rate_limited")
 Operation = Literal["token", "create_user", "list_users", "reference", "*"]
 MASK = "**********"
 DEFAULT_CLIENT_ID = "lytics-sim"
@@ -224,6 +227,26 @@ class Behaviour(_Model):
     # (RFC 6750 §3.1) to a token that was not granted the scope. Empty: any live token may call anything.
     required_scopes: dict[Literal["create_user", "list_users", "reference"], Annotated[str, Field(min_length=1)]] = (
         Field(default_factory=dict))
+    # Switches a user's real sandbox may plausibly differ on (`harness verify ansira --write-behaviour` writes them).
+    emails_case_sensitive: bool = False
+    # Status for an error code, `"invalid_client": 400`, or for one operation's, `"create_user:invalid_request": 422`
+    # (the qualified key wins). The body keeps its `error` code; injected faults keep their own status.
+    error_status: dict[str, Annotated[int, Field(ge=400, le=599)]] = Field(default_factory=dict)
+
+    @field_validator("error_status")
+    @classmethod
+    def _error_keys(cls, value: dict[str, int]) -> dict[str, int]:
+        for key in value:
+            operation, _, code = key.rpartition(":")
+            if code not in ERROR_CODES or (operation and operation not in OPERATIONS):
+                raise ValueError(f"error_status key {key!r}: expected ERROR or OPERATION:ERROR with ERROR one of "
+                                 f"{', '.join(ERROR_CODES)} and OPERATION one of {', '.join(OPERATIONS)}")
+        return value
+
+    def status_for(self, operation: str | None, error: str, default: int) -> int:
+        """The status the behaviour gives this error code (see `error_status`)."""
+        qualified = self.error_status.get(f"{operation}:{error}") if operation else None
+        return qualified if qualified is not None else self.error_status.get(error, default)
 
     @field_validator("latency", mode="before")
     @classmethod

@@ -25,6 +25,13 @@ class JournalEntry(TypedDict):
     request_id: str | None  # the client's X-Enrichsim-Request-Id, if it sent one (joins the runner's request log)
 
 
+class JournalEntryWithBodies(JournalEntry, total=False):
+    """An entry as `GET /__admin/journal?bodies=true` answers it."""
+
+    request_body: str | None
+    response_body: str | None
+
+
 class Journal:
     """Not locked itself: the backend appends and reads under its lock."""
 
@@ -84,19 +91,19 @@ class Journal:
                 self._bodies.pop(self._body_order.popleft(), None)
         return record
 
-    def entries(self, after: int = 0, limit: int | None = None, *, bodies: bool = False) -> list[JournalEntry]:
+    def entries(self, after: int = 0, limit: int | None = None, *, bodies: bool = False
+                ) -> list[JournalEntryWithBodies]:
         """Entries with seq > `after`, oldest first, at most `limit` of them.
 
         `bodies` adds `request_body` and `response_body` (null once an entry is older than the newest
         `body_entries`, or when bodies are off).
         """
-        out: list[JournalEntry] = []
+        out: list[JournalEntryWithBodies] = []
         for entry in self._entries:
             if entry["seq"] > after:
-                copy = JournalEntry(**entry)  # type: ignore[typeddict-item]
+                copy = JournalEntryWithBodies(**entry)
                 if bodies:
-                    req, resp = self._bodies.get(entry["seq"], (None, None))
-                    copy.update({"request_body": req, "response_body": resp})  # type: ignore[typeddict-item]
+                    copy["request_body"], copy["response_body"] = self._bodies.get(entry["seq"], (None, None))
                 out.append(copy)
                 if limit is not None and len(out) >= limit:
                     break

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from mock_ansira.behaviour import Behaviour, Client
 from mock_ansira.faults import FaultSchedule, LatencySchedule, Selected
-from mock_ansira.journal import Journal, JournalEntry
+from mock_ansira.journal import Journal, JournalEntry, JournalEntryWithBodies
 from mock_ansira.ratelimit import Decision, Limiter, make_limiter
 from mock_ansira.tokens import TokenInfo, TokenStore
 from mock_ansira.users import UserStore, fake_emails
@@ -67,6 +67,7 @@ class AnsiraBackend:
             self.tokens = TokenStore()
             self.journal.reset()
         self.users.seed = seed
+        self.users.case_sensitive = behaviour.emails_case_sensitive
         known = behaviour.known_users
         self.users.seed_known([*fake_emails(seed, known.count), *known.emails])
 
@@ -177,7 +178,7 @@ class AnsiraBackend:
             return self.journal.append(entry)
 
     def journal_entries(self, after: int = 0, limit: int | None = None, *, bodies: bool = False
-                        ) -> tuple[list[JournalEntry], int]:
+                        ) -> tuple[list[JournalEntryWithBodies], int]:
         with self._lock:
             return self.journal.entries(after, limit, bodies=bodies), self.journal.dropped
 

@@ -65,8 +65,8 @@ def _errors(*codes: int) -> dict[str, Any]:
 
 
 _API_ERRORS = (400, 401, 403, 429, 500, 503, 504)
-_API_SECURITY = [{"accessTokenQuery": []}, {"bearer": []}]
-_ADMIN_SECURITY = [{"adminKey": []}, {}]
+_API_SECURITY: list[dict[str, list[str]]] = [{"accessTokenQuery": []}, {"bearer": []}]
+_ADMIN_SECURITY: list[dict[str, list[str]]] = [{"adminKey": []}, {}]
 
 
 def _op(op_id: str, summary: str, responses: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -194,7 +194,8 @@ def _admin_paths() -> dict[str, Any]:
         return _op(op_id, summary, responses, security=_ADMIN_SECURITY, **extra)
 
     obj = {"type": "object"}
-    counted = {"type": "object", "properties": {"client_id": {"type": "string"}}, "additionalProperties": False}
+    counted: dict[str, Any] = {"type": "object", "properties": {"client_id": {"type": "string"}},
+                               "additionalProperties": False}
     return {
         "/__admin/reset": {"post": admin("adminReset", "Back to the start-up state", obj)},
         "/__admin/behaviour": {
@@ -211,9 +212,12 @@ def _admin_paths() -> dict[str, Any]:
                 {
                     "type": "object",
                     "properties": {
-                        "users": {"type": "array", "items": obj},
-                        "generate": {"type": "integer", "minimum": 0},
+                        "users": {"type": "array", "items": {
+                            "type": "object", "required": ["email"], "properties": {"email": {"type": "string"}},
+                        }},
+                        "generate": {"type": "integer", "minimum": 0, "maximum": 100_000},
                     },
+                    "additionalProperties": False,
                 },
                 status="201",
             ),

@@ -52,13 +52,14 @@ def _hash_int(seed: int, *parts: object, size: int = 8) -> int:
     return int.from_bytes(digest[:size], "big")
 
 
-def user_uuid(seed: int, email: str) -> str:
+def user_uuid(seed: int, email: str, *, fold_case: bool = True) -> str:
     """A version-1-shaped UUID (time in 2024-2025, random multicast node) fixed by seed and email.
 
     Ansira's ids look time-based (`xxxxxxxx-a6ba-11ef-...`); a real v1 would differ per run, so the
-    time, clock sequence and node all come from a hash instead.
+    time, clock sequence and node all come from a hash instead. `fold_case=False` (case-sensitive emails)
+    gives `A@x.com` and `a@x.com` different UUIDs.
     """
-    digest = hashlib.sha256(f"{seed}\x00{email.lower()}".encode()).digest()
+    digest = hashlib.sha256(f"{seed}\x00{email.lower() if fold_case else email}".encode()).digest()
     start = int((_UUID_RANGE_START - _UUID_EPOCH).total_seconds()) * 10**7
     ts = start + int.from_bytes(digest[:8], "big") % _UUID_RANGE_100NS
     clock_seq = int.from_bytes(digest[8:10], "big") & 0x3FFF
@@ -161,18 +162,26 @@ def _empty(value: object) -> bool:
 
 
 class UserStore:
-    """Users keyed by lowercased email, with ids handed out in creation order. Not locked: the backend is."""
+    """Users keyed by lowercased email, with ids handed out in creation order. Not locked: the backend is.
 
-    def __init__(self, seed: int, id_start: int) -> None:
+    `case_sensitive` (the behaviour's `emails_case_sensitive`) keys and stores emails exactly as sent, the way a
+    sandbox that does not fold case would; known users are lowercased either way.
+    """
+
+    def __init__(self, seed: int, id_start: int, *, case_sensitive: bool = False) -> None:
         self.seed = seed
         self.next_id = id_start
+        self.case_sensitive = case_sensitive
         self.by_email: dict[str, dict[str, Any]] = {}
+
+    def key(self, email: str) -> str:
+        return email if self.case_sensitive else email.lower()
 
     def __len__(self) -> int:
         return len(self.by_email)
 
     def get(self, email: str) -> dict[str, Any] | None:
-        user = self.by_email.get(email.lower())
+        user = self.by_email.get(self.key(email))
         return _clone(user) if user is not None else None
 
     def all(self) -> list[dict[str, Any]]:
@@ -216,7 +225,7 @@ class UserStore:
 
     def upsert(self, body: Mapping[str, Any], source_codes: Sequence[str], now: float) -> tuple[dict[str, Any], bool]:
         """Create the user (True) or return the existing one (False), filling only fields it lacks."""
-        key = str(body["email"]).lower()
+        key = self.key(str(body["email"]))
         source_key = body["sourceCode"]["keyName"]
         existing = self.by_email.get(key)
         if existing is None:
@@ -249,7 +258,7 @@ class UserStore:
         ref = _source_ref(source_key, source_codes) if source_key else None
         user: dict[str, Any] = {
             "id": self.next_id,
-            "uuid": user_uuid(self.seed, key),
+            "uuid": user_uuid(self.seed, key, fold_case=not self.case_sensitive),
             "email": key,
             **{field: None for field in PROFILE_FIELDS},
             "pets": [],

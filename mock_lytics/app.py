@@ -29,6 +29,8 @@ DEFAULTS: dict[str, Any] = {
     "CLOCK": time.time,
     "IMMEDIATE_JOB_ACTIONS": False,
     "PERMISSIVE_TEMPLATE_API": False,
+    "ALLOW_HTTP_HOSTS": (),
+    "PUBLIC_URL": None,
 }
 # Routes that need no key: liveness and the API description.
 OPEN_ENDPOINTS = frozenset({"admin.health", "meta.openapi"})
@@ -42,7 +44,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build a fresh mock with its own state. Config keys: API_KEY, ADMIN_KEY, FEED_CAPACITY, MAX_BODY_BYTES,
     MAX_EVENT_BYTES, CLOCK (a callable returning epoch seconds; tests inject a fake clock), and two opt-in
     permissive modes that are off by default so the mock is as strict as Lytics: IMMEDIATE_JOB_ACTIONS (pause and
-    kill final at once, for use without a runner) and PERMISSIVE_TEMPLATE_API (what only the OpenAPI lists)."""
+    kill final at once, for use without a runner) and PERMISSIVE_TEMPLATE_API (what only the OpenAPI lists).
+    ALLOW_HTTP_HOSTS names hosts (besides loopback) whose plain-http token and webhook URLs are accepted (service
+    containers in CI; a string is split on commas); PUBLIC_URL is the base URL others reach this mock at, shown
+    by /__admin/health."""
     app = Flask("mock_lytics")
     app.config.from_mapping(DEFAULTS)
     app.config.from_prefixed_env("MOCK_LYTICS")
@@ -56,6 +61,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     clock = app.config["CLOCK"]
     app.extensions[EXTENSION] = Backend(clock=clock, feed_capacity=int(app.config["FEED_CAPACITY"]))
     app.extensions[EXTENSION].jobs.immediate_actions = bool(app.config["IMMEDIATE_JOB_ACTIONS"])
+    hosts = app.config["ALLOW_HTTP_HOSTS"] or ()
+    hosts = hosts.split(",") if isinstance(hosts, str) else hosts
+    app.extensions[EXTENSION].catalog.http_hosts = frozenset(h.strip().lower() for h in hosts if h.strip())
     app.extensions[FAULTS_EXTENSION] = Faults(clock)
 
     @app.before_request

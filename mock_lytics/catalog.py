@@ -94,6 +94,7 @@ class Catalog:
 
     def __init__(self, clock: Callable[[], float]) -> None:
         self._clock = clock
+        self.http_hosts: frozenset[str] = frozenset()  # hosts besides loopback where plain http is accepted
         self.reset()
 
     def reset(self) -> None:
@@ -120,7 +121,7 @@ class Catalog:
     # ---------------------------------------------------------------------------------------- auths
 
     def add_auth(self, auth_type: str, body: Mapping[str, Any]) -> Auth:
-        label, description, config = parse_auth(auth_type, body)
+        label, description, config = parse_auth(auth_type, body, http_hosts=self.http_hosts)
         now = self._clock()
         auth = Auth(secrets.token_hex(16), auth_type, label, description, config, now, now)
         self.auths[auth.id] = auth
@@ -144,7 +145,8 @@ def check_template_meta(name: Any, ttype: Any) -> tuple[str, str]:
     return name.strip(), ttype
 
 
-def parse_auth(auth_type: str, body: Mapping[str, Any]) -> tuple[str, str, dict[str, Any]]:
+def parse_auth(auth_type: str, body: Mapping[str, Any], *,
+               http_hosts: frozenset[str] = frozenset()) -> tuple[str, str, dict[str, Any]]:
     """Validate an auth body; the config may be nested under "config" or given at top level."""
     if not isinstance(body, Mapping):
         raise BadRequest("auth body must be a JSON object")
@@ -168,7 +170,7 @@ def parse_auth(auth_type: str, body: Mapping[str, Any]) -> tuple[str, str, dict[
         raise BadRequest("auth 'description' must be a string")
     config: dict[str, Any] = {}
     if auth_type == OAUTH2:
-        config["token_url"] = check_url(raw.get("token_url"), "config.token_url")
+        config["token_url"] = check_url(raw.get("token_url"), "config.token_url", http_hosts)
         for key in ("client_id", "client_secret"):
             value = raw.get(key)
             if not isinstance(value, str) or not value:
@@ -182,8 +184,9 @@ def parse_auth(auth_type: str, body: Mapping[str, Any]) -> tuple[str, str, dict[
     return label.strip(), description, config
 
 
-def check_url(value: Any, what: str) -> str:
-    """https anywhere, or http on a loopback host (a documented deviation: local mocks have no TLS)."""
+def check_url(value: Any, what: str, http_hosts: frozenset[str] = frozenset()) -> str:
+    """https anywhere, or http on a loopback host or one named in ALLOW_HTTP_HOSTS (a documented deviation: local
+    mocks and service containers in CI have no TLS)."""
     if not isinstance(value, str) or not value:
         raise BadRequest(f"{what} is required (an https URL)")
     try:
@@ -195,8 +198,10 @@ def check_url(value: Any, what: str) -> str:
     shown = f"{parts.scheme}://{host}/..." if parts is not None and host else f"a {len(value)}-character string"
     if parts is None or parts.scheme not in ("http", "https") or not host:
         raise BadRequest(f"{what} must be an absolute https URL, got {shown}")
-    if parts.scheme == "http" and not is_loopback(host):
-        raise BadRequest(f"{what} must use https (plain http is accepted only for loopback hosts), got {shown}")
+    if parts.scheme == "http" and not (is_loopback(host) or host.lower() in http_hosts):
+        also = f" and {', '.join(sorted(http_hosts))}" if http_hosts else ""
+        raise BadRequest(f"{what} must use https (plain http is accepted only for loopback hosts{also}; "
+                         f"allow another with ALLOW_HTTP_HOSTS / --allow-http-host), got {shown}")
     return value
 
 

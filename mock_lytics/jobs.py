@@ -45,6 +45,7 @@ class Refs:
     slug_to_id: Mapping[str, str]
     template_ids: frozenset[str]
     auth_ids: frozenset[str]
+    http_hosts: frozenset[str] = frozenset()  # hosts besides loopback where plain http is accepted
 
 
 @dataclass
@@ -120,7 +121,7 @@ def validate_config(config: Mapping[str, Any], flow: str, refs: Refs) -> dict[st
     if template_id is not None and template_id not in refs.template_ids:
         raise BadRequest(f"config.template_id: template {template_id!r} does not exist")
     out["template_id"] = template_id or ""
-    out["webhook_url"] = check_url(config.get("webhook_url"), "config.webhook_url")
+    out["webhook_url"] = check_url(config.get("webhook_url"), "config.webhook_url", refs.http_hosts)
     method = str(config.get("http_method") or "POST").upper()
     if method not in METHODS[flow]:
         raise BadRequest(f"config.http_method must be one of {list(METHODS[flow])} for {flow}, got {method!r}")

@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
+from dataclasses import field as dc_field  # some dataclasses here have a member named `field`
 from typing import Any
 
 from mock_lytics import lql
@@ -39,8 +40,8 @@ class MappingDef:
     stream: str
     expr: str
     guard_expr: str | None
-    expr_ast: Any = field(compare=False, repr=False)
-    guard_ast: Any = field(compare=False, repr=False)
+    expr_ast: Any = dc_field(compare=False, repr=False)
+    guard_ast: Any = dc_field(compare=False, repr=False)
     aggregate: str | None = None
     source: str = "schema"
 
@@ -53,7 +54,7 @@ class MappingDef:
 class QueryDef:
     alias: str
     text: str
-    query: Any = field(repr=False)
+    query: Any = dc_field(repr=False)
     fields: tuple[FieldSpec, ...]
     mappings: tuple[MappingDef, ...]
     created: float

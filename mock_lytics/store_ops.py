@@ -259,7 +259,7 @@ class CatalogOps:
 
     def _refs(self: Backend) -> Refs:
         return Refs(frozenset(self.segments.by_id), dict(self.segments.by_slug), frozenset(self.catalog.templates),
-                    frozenset(self.catalog.auths))
+                    frozenset(self.catalog.auths), self.catalog.http_hosts)
 
     @locked
     def create_job(self: Backend, body: Any, workflow: str | None, *, run: bool) -> dict[str, Any]:

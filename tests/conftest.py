@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,17 @@ import pytest
 from harness.scenario import engine
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_log_filters() -> Iterator[None]:
+    """`harness.cli.main()` puts the redacting filter on every root handler, pytest's capture handlers included;
+    left there, a later test that greps raw log records for a secret sees it masked and fails by test order."""
+    before = {id(h): list(h.filters) for h in logging.getLogger().handlers}
+    yield
+    for handler in logging.getLogger().handlers:
+        if id(handler) in before:
+            handler.filters[:] = before[id(handler)]
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ def field_times(lytics: ServiceSession, fields: list[str], *, page: int = 50_000
     rows: list[dict[str, Any]] = []
     start = ""
     while True:
-        body = _data(lytics.get("/__admin/field-times", params={"fields": ",".join(fields), "limit": page,
+        body = _data(lytics.get("/__admin/field-times", params={"fields": ",".join(fields), "limit": str(page),
                                                                  "start": start}), "field times")
         rows.extend(body.get("data") or [])
         start = body.get("_next") or ""
@@ -31,8 +31,8 @@ def enter_events(lytics: ServiceSession, segment: str, after: int, *, page: int 
     """Enter events of one audience after a feed seq, without the profile snapshots (kept small)."""
     out: list[dict[str, Any]] = []
     while True:
-        body = _data(lytics.get("/__admin/audience-events", params={"segment": segment, "after": after,
-                                                                     "limit": page}), "audience events")
+        body = _data(lytics.get("/__admin/audience-events", params={"segment": segment, "after": str(after),
+                                                                     "limit": str(page)}), "audience events")
         events = body.get("data") or []
         out.extend({"seq": e["seq"], "profile_id": e.get("profile_id"), "event": e.get("event"),
                     "cause_ts": e.get("cause_ts"), "ts": e.get("ts")} for e in events if e.get("event") == "enter")

@@ -119,7 +119,8 @@ class PlanShape(LoadTestShape):
 
     def tick(self) -> tuple[int, float] | None:
         t = self.get_run_time()
-        if t >= PLAN.duration_s and (self.runner.user_count == 0 or t >= PLAN.duration_s + GRACE_S):
+        idle = self.runner is None or self.runner.user_count == 0
+        if t >= PLAN.duration_s and (idle or t >= PLAN.duration_s + GRACE_S):
             return None  # every user sent its last arrival, or the stragglers had their grace period
         return USERS, float(max(100, USERS * 10))
 

@@ -49,15 +49,17 @@ def latencies_ms(raw: Raw) -> tuple[list[float], int]:
     for ev in raw.enters:
         if ev.get("event") == "enter":
             pid = str(ev.get("profile_id"))
-            ts = float(ev.get("cause_ts") or ev.get("ts"))
-            if pid not in first_enter or ts < first_enter[pid]:
-                first_enter[pid] = ts
+            when = ev.get("cause_ts") or ev.get("ts")
+            if when is None:  # an event without a time cannot start a latency
+                continue
+            if pid not in first_enter or float(when) < first_enter[pid]:
+                first_enter[pid] = float(when)
     done = {r["_id"]: r["field_ts"].get(raw.enrichment_field) for r in raw.field_times}
     out = []
     for pid, entered in first_enter.items():
-        ts = done.get(pid)
-        if ts is not None and ts >= entered:
-            out.append((ts - entered) * 1000.0)
+        landed = done.get(pid)
+        if landed is not None and landed >= entered:
+            out.append((landed - entered) * 1000.0)
     return sorted(out), len(first_enter)
 
 
@@ -85,10 +87,9 @@ def compute(raw: Raw) -> dict[str, float | None]:
     for name in ("runner", "ansira", "lytics", "locust"):
         cpu = raw.process_cpu_s.get(name)
         m[f"{name}_cpu_s"] = _r(cpu) if cpu is not None else None
-    parts = [raw.process_cpu_s.get(k) for k in ("runner", "ansira", "lytics")]
+    parts = [cpu for k in ("runner", "ansira", "lytics") if (cpu := raw.process_cpu_s.get(k)) is not None]
     done = m.get("users_enriched")
-    m["cpu_ms_per_enrichment"] = (_r(sum(parts) * 1000.0 / done) if done and all(x is not None for x in parts)
-                                  else None)
+    m["cpu_ms_per_enrichment"] = _r(sum(parts) * 1000.0 / done) if done and len(parts) == 3 else None
     return m
 
 
@@ -111,8 +112,9 @@ def _client(raw: Raw, m: dict[str, float | None]) -> None:
     m["achieved_arrival_rate"] = _r(events / span) if span else None
     n = float(total.get("requests") or 0)
     m["collect_requests"] = n
-    m["collect_failures"] = float(total.get("failures") or 0)
-    m["collect_failure_ratio"] = _r(m["collect_failures"] / n, 6) if n else None
+    failures = float(total.get("failures") or 0)
+    m["collect_failures"] = failures
+    m["collect_failure_ratio"] = _r(failures / n, 6) if n else None
     for q in ("p50", "p95", "p99"):
         m[f"collect_{q}_ms"] = total.get(f"{q}_ms")
 
@@ -154,9 +156,10 @@ def _ansira(raw: Raw, m: dict[str, float | None]) -> None:
     summary = raw.journal_summary or {}
     m["ansira_requests"] = float((summary.get("by_operation") or {}).get("create_user", len(calls)))
     m["ansira_2xx"] = float(len(ok))
-    m["ansira_429"] = float(status.get(429, 0))
+    throttled = float(status.get(429, 0))
+    m["ansira_429"] = throttled
     m["ansira_5xx"] = float(sum(n for s, n in status.items() if s >= 500))
-    m["ansira_429_ratio"] = _r(m["ansira_429"] / len(calls), 6) if calls else None
+    m["ansira_429_ratio"] = _r(throttled / len(calls), 6) if calls else None
     m["duplicate_calls"] = float(sum(1 for n in per_email.values() if n > 1))
     m["token_fetches"] = float(summary.get("tokens_issued", 0))
     rc = raw.runner_counters

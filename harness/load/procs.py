@@ -23,7 +23,7 @@ from harness.redact import REDACTOR
 try:
     import psutil
 except ImportError:  # psutil is a dev dependency: without it, CPU and memory figures have no samples
-    psutil = None
+    psutil = None  # type: ignore[assignment]
 
 
 @dataclass

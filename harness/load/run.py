@@ -211,7 +211,8 @@ class LoadRun:
         if locust and result.locust is None:
             result.errors.append("locust wrote no summary:\n" + locust[0].log_tail())
         return Raw(
-            job_start_ts=job_start, load_start_ts=load_start, load_end_ts=load_end, drained_ts=drained_at,
+            job_start_ts=load_start if job_start is None else job_start,  # no job step ran before a timeout
+            load_start_ts=load_start, load_end_ts=load_end, drained_ts=drained_at,
             backfill_users=backfill,
             field_times=collect.field_times(d.lytics, [self.spec.enrichment_field]),
             enters=collect.enter_events(d.lytics, d.audience_id(), job_seq or 0) if locust else [],

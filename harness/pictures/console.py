@@ -11,6 +11,7 @@ import hashlib
 import hmac
 
 from flask import Flask, Response, jsonify, redirect, request
+from werkzeug.wrappers import Response as BaseResponse
 
 from harness.pictures.assets import asset, inline_scripts
 from harness.pictures.console_data import ConsoleData, Sources
@@ -38,7 +39,7 @@ def create_app(sources: Sources, *, journal_rows: int = 50, title: str = "enrich
             cookie.encode(), _proof(key).encode())
 
     @app.before_request
-    def _gate() -> Response | None:
+    def _gate() -> BaseResponse | None:
         if key and request.path == "/" and request.args.get("key"):
             if not hmac.compare_digest(request.args["key"].encode(), key.encode()):
                 return _refused()

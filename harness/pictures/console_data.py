@@ -104,8 +104,8 @@ class ConsoleData:
         if self.ansira is None:
             return []
         after = max(0, self._after - self.journal_rows)
-        body = self.ansira.get("/__admin/journal", params={"after": after, "limit": self.journal_rows,
-                                                            "bodies": "true"}).json()
+        params: dict[str, str | int] = {"after": after, "limit": self.journal_rows, "bodies": "true"}
+        body = self.ansira.get("/__admin/journal", params=params).json()
         rows = body.get("entries") or []
         for r in rows:
             for key in ("request_body", "response_body"):

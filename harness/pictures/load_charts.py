@@ -100,15 +100,15 @@ def build(raw: Any, work: Path | None, *, stages: Sequence[tuple[float, float]],
     client_p95: list[float | None] = [None] * n
     prev: tuple[float, float] | None = None
     for row in history:
-        ts, total = _num(row.get("Timestamp")), _num(row.get("Total Request Count"))
-        if ts is None or total is None:
+        row_ts, total = _num(row.get("Timestamp")), _num(row.get("Total Request Count"))
+        if row_ts is None or total is None:
             continue
-        if prev is not None and ts > prev[0] and (j := idx((ts + prev[0]) / 2)) is not None:
-            achieved[j] = round((total - prev[1]) / (ts - prev[0]), 3)  # requests between two rows, per second
-        i = idx(ts)
+        if prev is not None and row_ts > prev[0] and (j := idx((row_ts + prev[0]) / 2)) is not None:
+            achieved[j] = round((total - prev[1]) / (row_ts - prev[0]), 3)  # requests between two rows, per second
+        i = idx(row_ts)
         if i is not None:
             client_p50[i], client_p95[i] = _num(row.get("50%")), _num(row.get("95%"))
-        prev = (ts, total)
+        prev = (row_ts, total)
 
     tl["load"] = {
         "target": target,

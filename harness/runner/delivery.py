@@ -24,15 +24,17 @@ def is_loopback(host: str | None) -> bool:
         return False
 
 
-def require_secure_url(url: str, what: str) -> str:
-    """Lytics requires https; plain http is allowed only to a loopback host (the local mocks)."""
+def require_secure_url(url: str, what: str, http_hosts: tuple[str, ...] = ()) -> str:
+    """Lytics requires https; plain http is allowed only to a loopback host (the local mocks) or to a host named
+    in `http_hosts` (the mocks as service containers: RunnerOptions.allow_http_hosts)."""
     parts = urlsplit(url)
     if parts.scheme == "https" and parts.hostname:
         return url
-    if parts.scheme == "http" and is_loopback(parts.hostname):
+    if parts.scheme == "http" and (is_loopback(parts.hostname) or (parts.hostname or "").lower() in http_hosts):
         return url
     shown = f"{parts.scheme}://{parts.hostname or ''}"
-    raise ConfigError(f"{what} must be an https URL (http only to a loopback host); got {shown}")
+    also = f" or to {', '.join(http_hosts)}" if http_hosts else ""
+    raise ConfigError(f"{what} must be an https URL (http only to a loopback host{also}); got {shown}")
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,7 @@ class JobSpec:
     config: dict[str, Any]  # the job config as Lytics holds it: what jobConfGet() reads in templates
 
     @classmethod
-    def from_runtime(cls, rt: dict[str, Any]) -> JobSpec:
+    def from_runtime(cls, rt: dict[str, Any], http_hosts: tuple[str, ...] = ()) -> JobSpec:
         job = rt["job"]
         cfg = job.get("config") or {}
         tpl = rt.get("template") or None
@@ -102,7 +104,7 @@ class JobSpec:
             job_id=job["id"], name=job.get("name") or job["id"],
             segment_ids=tuple(cfg.get("segment_ids") or ()),
             stream=cfg.get("stream") or "webhook_enrichment",
-            webhook_url=require_secure_url(str(cfg.get("webhook_url") or ""), "webhook_url"),
+            webhook_url=require_secure_url(str(cfg.get("webhook_url") or ""), "webhook_url", http_hosts),
             http_method=(cfg.get("http_method") or "POST").upper(),
             user_fields=tuple(cfg.get("user_fields") or ()),
             withbackfill=bool(cfg.get("withbackfill", True)),

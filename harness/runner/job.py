@@ -20,7 +20,7 @@ from typing import Any
 
 import requests
 
-from harness.connpool import SendCancelled
+from harness.connpool import Reply, SendCancelled
 from harness.errors import ConfigError, RemoteError, TemplateAssertionFailed, TemplateError
 from harness.http import Timeouts, webhook_session
 from harness.redact import REDACTOR
@@ -43,7 +43,7 @@ USER_STATES = frozenset({"paused", "killed", "deleted"})
 class EnrichmentJob:
     def __init__(self, runtime: dict[str, Any], lytics: LyticsClient, engine: TemplateEngine,
                  outcomes: OutcomeLog, identifier_fields: list[str], options: RunnerOptions) -> None:
-        self.spec = JobSpec.from_runtime(runtime)
+        self.spec = JobSpec.from_runtime(runtime, options.allow_http_hosts)
         self.lytics = lytics
         self.engine = engine
         self.outcomes = outcomes
@@ -86,7 +86,8 @@ class EnrichmentJob:
                 scopes = self.auth_config.get("scopes") or None
                 if isinstance(scopes, str):
                     scopes = [s for s in scopes.replace(",", " ").split() if s]
-                token_url = require_secure_url(str(self.auth_config["token_url"]), "token_url")
+                token_url = require_secure_url(str(self.auth_config["token_url"]), "token_url",
+                                               options.allow_http_hosts)
                 self.tokens = TokenManager(self.session, token_url,
                                            self.auth_config["client_id"], self.auth_config["client_secret"],
                                            scopes=scopes)
@@ -160,7 +161,7 @@ class EnrichmentJob:
             self._send_cond.notify_all()
 
     def _request(self, url: str, params: dict[str, str], headers: dict[str, str], body: bytes,
-                 before_send: Callable[[], None]) -> requests.Response:
+                 before_send: Callable[[], bool]) -> Reply:
         try:
             return self.session.request(self.spec.http_method, url, params=params, headers=headers, data=body,
                                         before_send=before_send)
@@ -272,7 +273,7 @@ class EnrichmentJob:
                                            filename=f"{self.spec.template_name or 'template'}.jsonnet").value
                 o_url, o_headers, body = split_override(value)
             if o_url:
-                require_secure_url(o_url, "ly_template_url")
+                require_secure_url(o_url, "ly_template_url", self.options.allow_http_hosts)
         except TemplateAssertionFailed as exc:
             self._omit(outcome, f"assert: {exc.message}")
             return None
@@ -434,7 +435,8 @@ class EnrichmentJob:
             self.status = "failed"
             n = self.options.failures_before_job_error
             self.message = f"{n} consecutive failed requests, {errors} times: {why}"
-            self._log("error", f"job failed: {self.message}", "job_failed")
+            self._log("error", f"job failed: {self.message}", "job_failed",
+                      console="info" if self.options.job_failure_expected else None)
             return
         delay = self.options.job_backoff_s * (2 ** (errors - 1))
         self.status = f"fault-{errors}"  # Lytics' status for a job in error backoff (N = the error count)

@@ -28,21 +28,32 @@ class RunnerOptions:
     # prove the retry_after_respected check and the load report's retry_after_violations catch a runner that
     # ignores Retry-After (tests/reliability/test_retry_after.py); never set it against a real Ansira.
     ignore_retry_after: bool = False
+    # The scenario expects its job to end `failed` (a job_status check or a wait on `failed`; the scenario engine
+    # sets it): the failure is logged at INFO, since a CI reader takes an ERROR line for a broken run. The job's
+    # Lytics log still records it as an error.
+    job_failure_expected: bool = False
     # one runner per job: the job's lease in mock Lytics, renewed every report; a successor of a runner that
     # died takes the job over after at most this long
     lease_ttl_s: float = 5.0
+    # hosts besides loopback where plain-http token, webhook and template URLs are accepted: the mocks as service
+    # containers in CI (`harness serve --allow-http-host NAME`); everything else must be https
+    allow_http_hosts: tuple[str, ...] = ()
 
     def unlanded_limit(self, worker_count: int) -> int:
         return max(1, self.max_unlanded or 2 * worker_count)
 
     def __post_init__(self) -> None:
         """A wrong type or range is an error here, not a crash inside a worker thread later."""
+        hosts = self.allow_http_hosts
+        if not isinstance(hosts, list | tuple) or not all(isinstance(h, str) and h.strip() for h in hosts):
+            raise ValueError(f"allow_http_hosts: expected a list of host names, got {hosts!r}")
+        object.__setattr__(self, "allow_http_hosts", tuple(h.strip().lower() for h in hosts))
         for name, (kind, lo, optional) in _OPTION_RULES.items():
             value = getattr(self, name)
             if value is None and optional:
                 continue
             ok = isinstance(value, bool) if kind is bool else (
-                isinstance(value, kind) and not isinstance(value, bool) and value >= lo)
+                isinstance(value, kind) and not isinstance(value, bool) and getattr(self, name) >= lo)
             if not ok:
                 want = "true or false" if kind is bool else f"{'an integer' if kind is int else 'a number'} >= {lo:g}"
                 raise ValueError(f"{name}: expected {want}{' or null' if optional else ''}, got {value!r}")
@@ -57,4 +68,5 @@ _OPTION_RULES: dict[str, tuple[type | tuple[type, ...], float, bool]] = {
     "backoff_cap_s": ((int, float), 0, False), "scan_page_size": (int, 1, False), "writeback_batch": (int, 1, False),
     "max_calls": (int, 0, True), "max_unlanded": (int, 1, True), "dry_run": (bool, 0, False),
     "ignore_retry_after": (bool, 0, False), "lease_ttl_s": ((int, float), 0.1, False),
+    "job_failure_expected": (bool, 0, False),
 }

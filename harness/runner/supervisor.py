@@ -297,7 +297,11 @@ class Runner:
         threading.Thread(target=job.stop, name=f"drop-{job_id[:8]}", daemon=True).start()
 
     def _resync(self, job: EnrichmentJob) -> None:
-        threading.Thread(target=lambda: [job._backfill(s) for s in job.spec.segment_ids], daemon=True).start()
+        def backfill_all() -> None:
+            for segment_id in job.spec.segment_ids:
+                job._backfill(segment_id)
+
+        threading.Thread(target=backfill_all, daemon=True).start()
 
     # -- reporting ------------------------------------------------------------------------------------------
     def _reporter(self) -> None:

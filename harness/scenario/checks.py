@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,9 +22,13 @@ class CheckResult:
     ok: bool
     reason: str
     details: list[str] = field(default_factory=list)
+    kind: str = ""  # the check's `kind`; with `named`, what CI reports build a unique, stable testcase name from
+    named: bool = False  # the scenario gave this check its name (else `name` is the kind's default)
+    duration_s: float = 0.0  # evaluating the check, not the run it looks at
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "ok": self.ok, "reason": self.reason, "details": self.details}
+        return {"name": self.name, "ok": self.ok, "reason": self.reason, "details": self.details,
+                "kind": self.kind, "duration_s": round(self.duration_s, 6)}
 
 
 def _bound(name: str, label: str, bound: m.Bound, actual: float | None, details: list[str] | None = None
@@ -237,7 +242,12 @@ def run_check(c: Any, st: RunState) -> CheckResult:
 
         CHECKS.update(SETUP_CHECKS)
         fn = CHECKS[type(c)]
-    return fn(c, st)
+    started = time.perf_counter()
+    result = fn(c, st)
+    result.duration_s = time.perf_counter() - started
+    result.kind = str(getattr(c, "kind", "") or "")
+    result.named = getattr(c, "name", None) is not None
+    return result
 
 
 def _brief(p: dict[str, Any]) -> str:

@@ -122,7 +122,9 @@ def check_ansira_received(c: m.AnsiraReceived, st: RunState) -> CheckResult:
     subject = [(e, p) for p in st.profiles if filterql.evaluate(flt, p) and (e := _email(p))]
     if not subject:
         return CheckResult(name, False, f"no profiles with an email where {c.users}: nothing to compare")
-    good, bad = [], []
+    Row = tuple[str, list[str], dict[str, Any], dict[str, Any] | None]
+    good: list[Row] = []
+    bad: list[Row] = []
     for email, p in subject:
         user = stored.get(email)
         diffs = ["Ansira has no such user"] if user is None else [

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import requests
 
@@ -42,6 +42,7 @@ class ScenarioResult:
     duration_s: float = 0.0
     summary: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    started_at: float | None = None  # epoch seconds: the JUnit timestamp
     timeline: dict[str, Any] | None = field(default=None, repr=False)  # chart series (harness.pictures.timeline)
 
     @property
@@ -102,10 +103,18 @@ def check_runner_options(runner: dict[str, Any], *, file: str | None) -> None:
         raise ScenarioError(str(exc), file=file, path="runner") from None
 
 
+def _expects_job_failure(sc: m.Scenario) -> bool:
+    """A job_status check or a wait_until on `failed`: the scenario injects the failure on purpose."""
+    return (any(isinstance(c, m.JobStatus) and c.status == "failed" for c in sc.checks)
+            or any(s.wait_until is not None and "failed" in s.wait_until.job_status.values() for s in sc.steps))
+
+
 class ScenarioRun:
     def __init__(self, scenario: m.Scenario, *, file: str | None = None,
-                 progress: Callable[[str], None] | None = None, runner_overrides: dict[str, Any] | None = None) -> None:
+                 progress: Callable[[str], None] | None = None, runner_overrides: dict[str, Any] | None = None,
+                 target: dict[str, Any] | None = None) -> None:
         self.sc = scenario
+        self.target = target  # a running stack's ready file(s) (harness.scenario.target); None: start our own
         self.runner_overrides = runner_overrides or {}
         self.file = file
         self.progress = progress or (lambda _msg: None)
@@ -115,13 +124,21 @@ class ScenarioRun:
 
     # -- entry point ----------------------------------------------------------------------------------------
     def execute(self) -> ScenarioResult:
-        result = ScenarioResult(self.sc.name, self.file, self.sc.description)
+        result = ScenarioResult(self.sc.name, self.file, self.sc.description, started_at=time.time())
         try:
-            options = RunnerOptions(**{**self.sc.runner, **self.runner_overrides})
+            options = RunnerOptions(**{"job_failure_expected": _expects_job_failure(self.sc), **self.sc.runner,
+                                       **self.runner_overrides})
         except (TypeError, ValueError) as exc:
             raise ScenarioError(f"runner: {exc}", file=self.file, path="runner") from None
         started = time.monotonic()
-        stack = Stack(seed=self.sc.seed, ansira_behaviour=self.sc.ansira, runner_options=options)
+        if self.target is not None:
+            from harness.scenario.target import TargetStack
+
+            # a stand-in with the parts of Stack the engine reads (keys, ready_info, runner, options, behaviour)
+            stack = cast(Stack, TargetStack(self.target, seed=self.sc.seed, ansira_behaviour=self.sc.ansira,
+                                            runner_options=options))
+        else:
+            stack = Stack(seed=self.sc.seed, ansira_behaviour=self.sc.ansira, runner_options=options)
         try:
             stack.start()
         except Exception as exc:

@@ -1,4 +1,7 @@
-"""Render a scenario file (jsonnet or JSON) with imports confined to the scenarios folder.
+"""Render a scenario file (jsonnet or JSON) with imports confined to the scenarios folder and the library.
+
+An import is looked up next to the importing file first, then in the packaged library (harness.scenario.library:
+`import 'enrichsim/ansira.libsonnet'` from any folder), like a jsonnet search path with one entry.
 
 Rendering is bounded: max_stack stops deep recursion; render() runs the evaluation in a child process
 (harness.templates.isolate) under a memory cap and a time limit, killed and replaced when it runs away (a huge
@@ -8,6 +11,7 @@ document is capped in size. render_here() is the evaluation itself, run inside t
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 import threading
@@ -18,6 +22,7 @@ import _gojsonnet
 
 from harness.errors import ScenarioError, TemplateTimeout
 from harness.jsonnet_guard import ImportRefused, Refusal, guard_import
+from harness.scenario import library
 from harness.scenario.imports import refusal_error
 from harness.templates.pool import EvalPool
 
@@ -52,11 +57,22 @@ def render_here(path: str | Path, *, ext_vars: dict[str, str] | None = None,
     refusals: list[Refusal] = []
     sources = {str(p.resolve()): text}  # every file served, so a refused import can be found in its source
 
+    lib_roots = library.roots()
+
     def importer(base: str, rel: str) -> tuple[str, bytes]:
         target = (Path(base or p.parent) / rel).resolve()
-        if not target.is_relative_to(root):
+        inside = target.is_relative_to(root) or any(target.is_relative_to(r) for r in lib_roots)
+        if not (inside and target.is_file()) and (packaged := library.resolve(rel)) is not None:
+            target = packaged  # the library search path: local files first, then `enrichsim/...`
+        elif not inside:
             raise ImportRefused(f"refused: scenarios may import only files under {root}", target=str(target))
-        if not target.is_file():
+        elif not target.is_file():
+            if rel.startswith(library.LIBRARY_NAME + "/"):
+                known = library.names()
+                close = difflib.get_close_matches(rel, known, n=1, cutoff=0.6)
+                has = f"did you mean {close[0]!r}?" if close else f"it has {', '.join(known) or 'nothing'}"
+                raise ImportRefused(f"no such file (looked for {target} and in the packaged library: {has})",
+                                    target=str(target))
             raise ImportRefused(f"no such file (looked for {target})", target=str(target))
         data = target.read_bytes()
         sources[str(target)] = data.decode("utf-8", "replace")
@@ -127,7 +143,7 @@ def render(path: str | Path, *, ext_vars: dict[str, str] | None = None,
         err = answer["scenario_error"]
         raise ScenarioError(err["message"], file=err.get("file") or str(p), path=err.get("path"),
                             line=err.get("line"), col=err.get("col"))
-    return answer["doc"]  # type: ignore[no-any-return]
+    return answer["doc"]
 
 
 def child_render(req: dict[str, Any], max_output_bytes: int) -> dict[str, Any]:

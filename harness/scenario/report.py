@@ -1,9 +1,8 @@
-"""Reports of scenario runs: a text table for people, JSON for machines, JUnit XML for CI dashboards."""
+"""Reports of scenario runs: a text table for people, JSON for machines, JUnit XML and Markdown for CI."""
 
 from __future__ import annotations
 
 import json
-import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from typing import Any, TextIO
 
@@ -11,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from harness.redact import REDACTOR
+from harness.scenario import report_ci
 from harness.scenario.engine import ScenarioResult
 
 
@@ -60,18 +60,10 @@ def as_json(results: Sequence[ScenarioResult]) -> str:
 
 
 def junit(results: Sequence[ScenarioResult]) -> str:
-    suites = ET.Element("testsuites")
-    for r in results:
-        cases = r.checks or []
-        suite = ET.SubElement(suites, "testsuite", name=r.name, tests=str(max(1, len(cases))),
-                              failures=str(sum(not c.ok for c in cases)), errors="1" if r.error else "0",
-                              time=f"{r.duration_s:.3f}")
-        if r.error:
-            case = ET.SubElement(suite, "testcase", classname=r.name, name="run")
-            ET.SubElement(case, "error", message=REDACTOR(r.error)).text = REDACTOR(r.error)
-        for c in cases:
-            case = ET.SubElement(suite, "testcase", classname=r.name, name=c.name)
-            if not c.ok:
-                body = "\n".join([c.reason, *c.details])
-                ET.SubElement(case, "failure", message=REDACTOR(c.reason)).text = REDACTOR(body)
-    return ET.tostring(suites, encoding="unicode", xml_declaration=True)
+    """One testcase per check with a unique name, time and file (harness.scenario.report_ci)."""
+    return report_ci.junit(results)
+
+
+def markdown(results: Sequence[ScenarioResult]) -> str:
+    """A summary for a CI step summary, failures first (harness.scenario.report_ci)."""
+    return report_ci.markdown(results)

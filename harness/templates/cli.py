@@ -105,7 +105,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     return report.exit_code(args.fail_on)
 
 
-def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_commands(subparsers: argparse._SubParsersAction) -> None:
     """Register `template render` and `template check` on the main harness CLI."""
     template = subparsers.add_parser("template", help="render or check a jsonnet webhook template")
     sub = template.add_subparsers(dest="template_command", required=True, metavar="{render,check}")

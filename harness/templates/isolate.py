@@ -136,8 +136,8 @@ class IsolatedRenderer:
         with self._lock:
             if self._proc is None or self._proc.poll() is not None:
                 self._stop()
-                self._start()
-                if self._read_line(self._proc, STARTUP_TIMEOUT_S) != b'{"ready": true}':
+                started = self._start()
+                if self._read_line(started, STARTUP_TIMEOUT_S) != b'{"ready": true}':
                     self._stop()
                     return None, "eval", f"the evaluation process did not start within {STARTUP_TIMEOUT_S:g}s"
             proc = self._proc

@@ -138,7 +138,7 @@ class _Lexer:
         first_nl = text.find("\n", self.pos)
         if first_nl < 0:
             return None
-        i, lines = first_nl + 1, []
+        i, lines = first_nl + 1, list[str]()
         while i < len(text):
             end = text.find("\n", i)
             end = len(text) if end < 0 else end

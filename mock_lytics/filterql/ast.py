@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dc_field  # some dataclasses here have a member named `field`
 from typing import Any
 
 from . import values as V
@@ -24,7 +25,7 @@ _BARE_TARGET = re.compile(r"[A-Za-z0-9_]+")
 class Node:
     """Base of every tree node."""
 
-    _cache: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
+    _cache: dict[Any, Any] = dc_field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
 
     def to_ql(self) -> str:
         raise NotImplementedError
@@ -73,12 +74,12 @@ class Literal(Node):
     """A constant. The derived attributes record every reading of it a comparison may need."""
 
     value: str | int | float | bool | None
-    num: int | float | None = field(init=False, repr=False, compare=False)
-    text: str | None = field(init=False, repr=False, compare=False)
-    boolean: bool | None = field(init=False, repr=False, compare=False)
-    rel: tuple[int, str] | None = field(init=False, repr=False, compare=False)  # date math: (amount, unit)
-    epoch: int | None = field(init=False, repr=False, compare=False)  # absolute time, epoch seconds
-    is_date: bool = field(init=False, repr=False, compare=False)  # makes the other side read as a date
+    num: int | float | None = dc_field(init=False, repr=False, compare=False)
+    text: str | None = dc_field(init=False, repr=False, compare=False)
+    boolean: bool | None = dc_field(init=False, repr=False, compare=False)
+    rel: tuple[int, str] | None = dc_field(init=False, repr=False, compare=False)  # date math: (amount, unit)
+    epoch: int | None = dc_field(init=False, repr=False, compare=False)  # absolute time, epoch seconds
+    is_date: bool = dc_field(init=False, repr=False, compare=False)  # makes the other side read as a date
 
     def __post_init__(self) -> None:
         v = self.value
@@ -215,7 +216,7 @@ class Like(Node):
     field: Node
     pattern: str
     negated: bool = False
-    regex: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
+    regex: re.Pattern[str] | None = dc_field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "regex", V.like_regex(self.pattern))
@@ -315,7 +316,7 @@ class Filter(Node):
     table: str = "user"
     alias: str | None = None
     limit: int | None = None
-    with_: Mapping[str, Any] = field(default_factory=dict)
+    with_: Mapping[str, Any] = dc_field(default_factory=dict)
 
     def children(self) -> tuple[Node, ...]:
         return (self.expr,)

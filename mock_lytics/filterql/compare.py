@@ -67,7 +67,7 @@ def compare_value(op: str, v: Any, lit: A.Literal, c: Clock | None) -> Result:
                 return False if op == "==" else None
             return ORD[op](b, lv) if op in ("==", "!=") else None
         vn = V.loose_number(v)
-        if vn is not None:
+        if vn is not None and lit.num is not None:
             return ORD[op](vn, lit.num)
         ve = V.parse_date_string(v)  # a date string against an epoch number
         if ve is not None and lit.epoch is not None:

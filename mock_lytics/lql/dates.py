@@ -58,10 +58,10 @@ def datemath(expr: str, now: datetime) -> datetime | None:
         if m is None:
             return None
         sign, qty, unit = (-1 if m.group(1) == "-" else 1), int(m.group(2)), m.group(3)
-        t = _add(t, sign * qty, unit)
-        if t is None:
+        moved = _add(t, sign * qty, unit)
+        if moved is None:
             return None
-        pos = m.end()
+        t, pos = moved, m.end()
     if pos < len(s):
         if s[pos] != "/" or pos + 2 != len(s) or s[pos + 1] not in "smhdwMy":
             return None
@@ -88,7 +88,7 @@ def _round_down(t: datetime, unit: str) -> datetime:
     fields = {"y": 1, "M": 2, "d": 3, "h": 4, "m": 5, "s": 6}[unit]
     parts = [t.year, t.month, t.day, t.hour, t.minute, t.second]
     parts[fields:] = [1, 1, 0, 0, 0, 0][fields:]
-    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+    return datetime(parts[0], parts[1], parts[2], parts[3], parts[4], parts[5], tzinfo=UTC)
 
 
 def parse_date(v: Any, now: datetime | None = None) -> datetime | None:

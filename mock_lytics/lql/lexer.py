@@ -70,8 +70,8 @@ def tokenize(text: str) -> list[Token]:
     while pos < n:
         ch = text[pos]
         if ch in "\"'":
-            value, end = _read_string(text, pos)
-            tokens.append(Token(T.STRING, value, pos, text[pos:end]))
+            string, end = _read_string(text, pos)
+            tokens.append(Token(T.STRING, string, pos, text[pos:end]))
             pos = end
             continue
         if ch == "`":
@@ -105,7 +105,7 @@ def tokenize(text: str) -> list[Token]:
 
 
 def _read_string(text: str, start: int) -> tuple[str, int]:
-    quote, out, pos = text[start], [], start + 1
+    quote, out, pos = text[start], list[str](), start + 1
     while pos < len(text):
         ch = text[pos]
         if ch == quote:

@@ -11,7 +11,7 @@ import json
 import math
 import operator
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -262,7 +262,7 @@ def _to_float(v: Any, now: datetime | None) -> float | None:
     return None if n is None else float(n)
 
 
-_SCALAR_CASTS = {
+_SCALAR_CASTS: dict[str, Callable[[Any, datetime | None], Any]] = {
     "string": lambda v, now: to_str(v) or None,
     "int": lambda v, now: to_int(v),
     "number": _to_float,

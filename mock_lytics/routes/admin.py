@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, request
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request
 
 from mock_lytics.errors import BadRequest, Gone
 from mock_lytics.feed import MAX_WAIT_S, StaleCursor
@@ -14,7 +16,10 @@ bp = Blueprint("admin", __name__, url_prefix="/__admin")
 @bp.get("/health")
 def health() -> Response:
     """Liveness; needs no key."""
-    return envelope({"ok": True, "instance": backend().instance})
+    body: dict[str, Any] = {"ok": True, "instance": backend().instance}
+    if current_app.config.get("PUBLIC_URL"):
+        body["url"] = current_app.config["PUBLIC_URL"]
+    return envelope(body)
 
 
 @bp.get("/feed")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, request
 
 from mock_lytics.errors import NotFound
@@ -23,7 +25,7 @@ def get_entity(table: str, field_id: str, value: str) -> Response:
     fields = [f.strip() for f in request.args.get("fields", "").split(",") if f.strip()] or None
     with_segments = bool_arg("segments", True)
     data = backend().entity(field_id, value, fields=fields, segments=with_segments)
-    extra = {"meta": _meta()} if bool_arg("meta", True) else {}
+    extra: dict[str, Any] = {"meta": _meta()} if bool_arg("meta", True) else {}
     if data is None:
         return envelope({"segments": ["not_found", "all"]}, 200, "Not Found", **extra)
     return envelope(data, **extra)

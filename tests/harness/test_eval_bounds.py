@@ -19,7 +19,8 @@ from harness.scenario import loader
 from harness.templates import TemplateEngine
 
 LOOP = "std.foldl(function(a, b) a + b, std.range(1, 400000000), 0)"
-DOUBLING = "local d(s, n) = if n == 0 then s else d(s + s, n - 1); {x: d('ab', 26)}"
+# 2 MiB of output, built in milliseconds: it meets the 1 MiB output cap, never the time limit, however busy the machine
+DOUBLING = "local d(s, n) = if n == 0 then s else d(s + s, n - 1); {x: d('ab', 20)}"
 GIB = 1024 ** 3
 
 
@@ -50,7 +51,7 @@ def test_runaway_template_tests_leave_serve_bounded_and_rendering(tmp_path: Path
             assert not [c for c in serve.children(recursive=True) if c.is_running()
                         and c.status() != psutil.STATUS_ZOMBIE and c.cpu_percent(0.2) > 50], "left running"
         big = requests.post(url, headers=key, json={"template": DOUBLING, "entity": {}}, timeout=30).json()["data"]
-        assert "over the limit of 1,048,576 bytes" in big or "out of memory" in big, big[:300]
+        assert "over the limit of 1,048,576 bytes" in big, big[:300]
         ok = requests.post(url, headers=key, json={"template": "{a: 1 + 1}", "entity": {}}, timeout=10)
         assert ok.json()["data"].strip().replace(" ", "").replace("\n", "") == '{"a":2}'
         assert serve.memory_info().rss < GIB
