@@ -10,6 +10,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from harness.pictures.assets import asset
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -39,6 +41,7 @@ def test_load_smoke_distributed_joined_report(tmp_path: Path) -> None:
                  "runner-outcomes.jsonl"):
         assert (out / name).is_file(), name
     assert "collect new_user" in (out / "locust_stats.csv").read_text()
+    assert asset("uPlot.iife.min.js") in (out / "report.html").read_text(encoding="utf-8")  # intact, not redacted
     texts = [proc.stdout, proc.stderr, *(p.read_text(errors="replace") for p in out.iterdir())]
     assert not any(key in t for t in texts), "the Lytics API key leaked into an artefact"
 

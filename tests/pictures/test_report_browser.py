@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from harness.pictures.assets import asset
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -29,6 +31,7 @@ def test_report_is_self_contained(report: Path) -> None:
     assert not re.search(r"<script[^>]*\bsrc=", text), "scripts must be inline"
     assert not re.search(r"<link[^>]*\bhref=[\"']?https?://", text), "no remote stylesheet"
     assert "rate_limit_backfill" in text and "every Retry-After honoured" in text
+    assert asset("uPlot.iife.min.js") in text and asset("charts.js") in text  # inlined whole, nothing redacted
     for name in ("report.json", "junit.xml", "report.txt"):  # the existing files are still written beside it
         assert (report.parent / name).exists()
 
