@@ -138,9 +138,12 @@ def cmd_mock(args: argparse.Namespace) -> int:
         srv.start(ready_path="/__admin/health")
         info = ready_document("mock-lytics", host=args.host, public=public, lytics={"url": url, "api_key": api_key},
                               extra={"url": url, **({"admin_key": admin_key} if admin_key else {})})
+    from harness.pictures.serve import mock_console, stopping
+
+    console, line = mock_console(args, srv.url, info, admin_key, public)
     write_ready(args.ready_file, info)
-    print(f"mock {args.service} on {url}", flush=True)
-    wait_for_signal(srv.stop)
+    print(f"mock {args.service} on {url}" + (f"\n{line}" if line else ""), flush=True)
+    wait_for_signal(stopping(console, srv))
     return 0
 
 
@@ -213,6 +216,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     from harness.service import add_service_args
 
     add_service_args(mock, lytics=True, ansira=True, api_key_env=False, admin_key_env=False)
+    from harness.pictures.serve import add_console_args
+
+    add_console_args(mock)
     mock.set_defaults(func=cmd_mock)
 
     run = sub.add_parser("runner", help="run the enrichment runner against a (mock) Lytics until interrupted")
