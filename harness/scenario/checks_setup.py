@@ -161,7 +161,7 @@ def _export_hints(c: m.AnsiraReceived, st: RunState, bad: list[tuple[dict[str, A
 
 # -- template ----------------------------------------------------------------------------------------------
 def check_template(c: m.TemplateCheck, st: RunState) -> CheckResult:
-    from harness.templates import TemplateEngine
+    from enrich_templates import TemplateEngine
     from harness.templates.check import run_check as check_source
 
     name = c.name or f"template check{' of job ' + c.job if c.job else ''}"
