@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from harness.redact import REDACTOR
-from harness.servers import BackgroundServer
+from harness.server_base import BackgroundServer
 
 log = logging.getLogger("harness.servers")
 
