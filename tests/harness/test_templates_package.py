@@ -87,3 +87,19 @@ def test_the_old_import_paths_are_the_same_objects() -> None:
         assert getattr(harness.errors, name) is getattr(errors, name), name
     for name in harness.jsonnet_guard.__all__:
         assert getattr(harness.jsonnet_guard, name) is getattr(jsonnet_guard, name), name
+
+
+@pytest.mark.parametrize(("error", "code"), [(errors.TemplateInputError("entity must be a JSON object"), 2),
+                                             (errors.TemplateEvalError("boom", filename="t.jsonnet"), 1)])
+def test_the_cli_maps_an_escaping_template_error_to_its_exit_code(
+        error: Exception, code: int, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """Template errors are no HarnessError any more; `harness` still exits 2 for bad input and 1 for a fault."""
+    import harness.templates.cli
+    from harness.cli import main
+
+    def fail(args: object) -> int:
+        raise error
+
+    monkeypatch.setattr(harness.templates.cli, "cmd_render", fail)
+    assert main(["template", "render", "t.jsonnet", "--profile", "p.json"]) == code
+    assert str(error) in capsys.readouterr().err
