@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from enrich_templates.errors import TemplateError, TemplateInputError
 from harness.errors import ConfigError, HarnessError, ScenarioErrors
 from harness.redact import REDACTOR, install_log_redaction
 from harness.scenario import discovery
@@ -194,10 +195,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     install_log_redaction()
     try:
         return int(args.func(args))
-    except ConfigError as exc:
+    except (ConfigError, TemplateInputError) as exc:
         print(f"{_prog()}: {REDACTOR(exc)}", file=sys.stderr)
         return EXIT_USAGE
-    except HarnessError as exc:
+    except (HarnessError, TemplateError) as exc:
         print(f"{_prog()}: {REDACTOR(exc)}", file=sys.stderr)
         return EXIT_FAIL
     except KeyboardInterrupt:

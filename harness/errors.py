@@ -4,20 +4,44 @@
     ├── ConfigError            bad scenario, bad CLI arguments, bad job config (exit code 2)
     │   ├── ScenarioError      a scenario file that does not render or validate (carries file + path)
     │   └── ScenarioErrors     several of those, all reported at once
-    ├── TemplateError          a webhook template that cannot be used
-    │   ├── TemplateAssertionFailed   a jsonnet `assert` failed: Lytics omits that user
-    │   ├── TemplateEvalError         syntax/runtime error (line, col)
-    │   │   └── TemplateImportRefused an import outside the sandbox
-    │   └── TemplateTimeout           evaluation ran past its bound
     ├── RemoteError            a remote service answered badly or not at all
     │   ├── AuthError          the token endpoint refused or failed
     │   └── TransportError     connection refused/reset, timeout
     └── ExpectationFailed      a scenario check did not hold
 
+The template errors (TemplateError and its children) have their own root in enrich_templates.errors, the
+engine's package, and are re-exported here; the CLI maps TemplateInputError to exit code 2 like ConfigError.
+
 Messages never carry secrets: build them from redacted values only (see harness.redact).
 """
 
 from __future__ import annotations
+
+from enrich_templates.errors import (
+    TemplateAssertionFailed,
+    TemplateError,
+    TemplateEvalError,
+    TemplateImportRefused,
+    TemplateInputError,
+    TemplateTimeout,
+)
+
+__all__ = [
+    "AuthError",
+    "ConfigError",
+    "ExpectationFailed",
+    "HarnessError",
+    "RemoteError",
+    "ScenarioError",
+    "ScenarioErrors",
+    "TemplateAssertionFailed",
+    "TemplateError",
+    "TemplateEvalError",
+    "TemplateImportRefused",
+    "TemplateInputError",
+    "TemplateTimeout",
+    "TransportError",
+]
 
 
 class HarnessError(Exception):
@@ -50,45 +74,6 @@ class ScenarioErrors(ConfigError):
         self.errors = errors
         head = f"{len(errors)} of {total} scenario files are invalid:" if total > 1 else ""
         super().__init__("\n".join([head, *map(str, errors)]) if head else str(errors[0]))
-
-
-class TemplateError(HarnessError):
-    """A webhook template that cannot produce a payload."""
-
-
-class TemplateAssertionFailed(TemplateError):
-    """A jsonnet `assert` failed; Lytics omits the user and logs the message."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class TemplateEvalError(TemplateError):
-    """Jsonnet could not evaluate the template; carries the template position when known."""
-
-    def __init__(
-        self, message: str, *, filename: str | None = None, line: int | None = None, col: int | None = None
-    ) -> None:
-        self.message = message
-        self.filename = filename
-        self.line = line
-        self.col = col
-        where = ""
-        if filename:
-            where = filename
-            if line is not None:
-                where += f":{line}" + (f":{col}" if col is not None else "")
-            where += ": "
-        super().__init__(where + message)
-
-
-class TemplateImportRefused(TemplateEvalError):
-    """The template tried to import something other than lytemplates.libsonnet."""
-
-
-class TemplateTimeout(TemplateError):
-    """Evaluation ran past its time bound."""
 
 
 class RemoteError(HarnessError):

@@ -38,7 +38,7 @@ from harness.framing import (
     read_body,
 )
 from harness.redact import REDACTOR
-from harness.servers import BackgroundServer
+from harness.server_base import BackgroundServer
 
 log = logging.getLogger("harness.servers")
 

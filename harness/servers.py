@@ -9,9 +9,8 @@ import os
 import socket
 import threading
 import time
-from typing import Any, Self
+from typing import Any
 
-import requests
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from harness.errors import ConfigError
@@ -30,6 +29,9 @@ from harness.framing import (
     read_body,
 )
 from harness.redact import REDACTOR
+from harness.server_base import BackgroundServer, wait_ready
+
+__all__ = ["SERVERS", "BackgroundServer", "ServerThread", "WaitressServerThread", "server_thread", "wait_ready"]
 
 log = logging.getLogger("harness.servers")
 
@@ -175,40 +177,6 @@ class _KeepAliveHandler(_FramedHandler):
         super().send_header(keyword, value)
 
 
-class BackgroundServer:
-    """What every server thread shares: a URL, start-and-wait-for-readiness, and use as a context manager.
-
-    Subclasses set `host`, `port` and `_thread` (the serve loop, not started) and implement `stop()`.
-    """
-
-    host: str
-    port: int
-    _thread: threading.Thread
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def start(self, *, ready_path: str | None = None, timeout: float = 10.0) -> Self:
-        self._thread.start()
-        if ready_path is not None:
-            wait_ready(self.url + ready_path, timeout=timeout)
-        return self
-
-    def stop(self) -> None:
-        raise NotImplementedError
-
-    def _join(self) -> None:
-        if self._thread.ident is not None:  # a thread that never started cannot be joined
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-
 class ServerThread(BackgroundServer):
     """A threaded werkzeug server on 127.0.0.1 and an OS-chosen port unless told otherwise.
 
@@ -268,28 +236,6 @@ def _guard_accept(server: BaseWSGIServer) -> None:
         return pair
 
     server.get_request = get_request  # type: ignore[method-assign]
-
-
-def wait_ready(url: str, *, timeout: float = 10.0, headers: dict[str, str] | None = None) -> None:
-    """Poll `url` until it answers with any HTTP status below 500; raise TimeoutError after `timeout`.
-
-    The poll interval backs off from 5 ms, so a fast server is seen almost at once.
-    """
-    deadline = time.monotonic() + timeout
-    delay = 0.005
-    last: Exception | None = None
-    while True:
-        try:
-            resp = requests.get(url, timeout=1.0, headers=headers)
-            if resp.status_code < 500:
-                return
-            last = RuntimeError(f"HTTP {resp.status_code}")
-        except requests.RequestException as exc:
-            last = exc
-        if time.monotonic() >= deadline:
-            raise TimeoutError(f"{url} not ready after {timeout:.1f}s: {last}")
-        time.sleep(delay)
-        delay = min(delay * 2, 0.1)
 
 
 SERVERS = ("werkzeug", "werkzeug-keepalive", "waitress", "lean")

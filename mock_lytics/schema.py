@@ -261,7 +261,7 @@ class Schema:
         by = set(query.identity_fields())
         specs: dict[str, FieldSpec] = {}
         mappings = []
-        for i, raw in enumerate(query.to_mappings()):
+        for i, raw in enumerate(lql.query_mappings(query)):
             mapping = compile_mapping(raw, mapping_id=f"{query.alias}:{i}", source=f"query:{query.alias}")
             mappings.append(mapping)
             if mapping.field not in specs:

@@ -1,4 +1,4 @@
-"""Backend operations on audiences, templates, auths and jobs (mixed into store.Backend).
+"""Backend operations on audiences, templates, auths and jobs (mixed into store.Backend; typed against Host).
 
 Kept apart from store.py so each file reads in one sitting; these methods use the Backend's parts and lock.
 """
@@ -9,16 +9,16 @@ import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import wraps
-from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from mock_lytics import filterql
-from mock_lytics.catalog import HEADER_PARAM, OAUTH2, check_template_meta
+from mock_lytics.catalog import HEADER_PARAM, OAUTH2, Catalog, check_template_meta
+from mock_lytics.collect import Streams
 from mock_lytics.errors import BadRequest, Conflict, NotFound
-from mock_lytics.jobs import Refs, validate_job
-from mock_lytics.segments import Segment, check_slug, parse_ql, slugify, tags_of
-
-if TYPE_CHECKING:
-    from mock_lytics.store import Backend
+from mock_lytics.feed import Feed
+from mock_lytics.jobs import Jobs, Refs, validate_job
+from mock_lytics.profiles import Profile, ProfileStore
+from mock_lytics.segments import Segment, Segments, check_slug, parse_ql, slugify, tags_of
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -27,6 +27,40 @@ SEGMENT_KEYS = frozenset({"name", "segment_ql", "slug_name", "is_public", "descr
                           "save_hist"})
 # Read-only attributes a client may echo back from a GET; accepted and ignored.
 SEGMENT_ECHO = frozenset({"id", "account_id", "author_id", "created", "updated", "size"})
+
+
+class Host(Protocol):
+    """What the mixins use of the Backend they are mixed into (store.Backend), so this module need not import it.
+
+    The `_` methods expect the lock held, as everywhere in the Backend.
+    """
+
+    @property
+    def clock(self) -> Callable[[], float]: ...
+    @property
+    def instance(self) -> str: ...
+    @property
+    def lock(self) -> threading.RLock: ...
+    @property
+    def feed(self) -> Feed: ...
+    @property
+    def profiles(self) -> ProfileStore: ...
+    @property
+    def segments(self) -> Segments: ...
+    @property
+    def streams(self) -> Streams: ...
+    @property
+    def catalog(self) -> Catalog: ...
+    @property
+    def jobs(self) -> Jobs: ...
+
+    def _evaluate_everyone(self, seg_ids: set[str], cause_ts: float) -> None: ...
+    def _view(self, profile: Profile, *, fields: list[str] | None = None, segments: bool = True
+              ) -> dict[str, Any]: ...
+    def _add_segment(self, name: str, slug: str, text: str, flt: Any, body: Mapping[str, Any],
+                     cause_ts: float) -> Segment: ...
+    def _redefine(self, seg: Segment, body: Mapping[str, Any], flt: Any, cause_ts: float) -> None: ...
+    def _refs(self) -> Refs: ...
 
 
 def locked(method: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P], R]:
@@ -45,7 +79,7 @@ class SegmentOps:
     """Audience CRUD; every definition change re-evaluates the audience over all profiles once."""
 
     @locked
-    def create_segment_text(self: Backend, text: str, cause_ts: float) -> tuple[dict[str, Any], bool]:
+    def create_segment_text(self: Host, text: str, cause_ts: float) -> tuple[dict[str, Any], bool]:
         """v1 text/plain create: the ALIAS is slug and name, and an existing alias is updated (upsert)."""
         flt = parse_ql(text)
         if not flt.alias:
@@ -58,7 +92,7 @@ class SegmentOps:
         return self._add_segment(slug, slug, text, flt, {}, cause_ts).to_api(), True
 
     @locked
-    def create_segment_json(self: Backend, body: Any, *, v2: bool, cause_ts: float) -> tuple[dict[str, Any], bool]:
+    def create_segment_json(self: Host, body: Any, *, v2: bool, cause_ts: float) -> tuple[dict[str, Any], bool]:
         """JSON create. v1 upserts on the slug; v2 renames a taken slug to `<slug>_1` silently (as Lytics does)."""
         body = _segment_body(body)
         text = body.get("segment_ql")
@@ -75,7 +109,7 @@ class SegmentOps:
         return self._add_segment(name, slug, text, flt, body, cause_ts).to_api(), True
 
     @locked
-    def update_segment(self: Backend, ref: str, body: Any, cause_ts: float) -> dict[str, Any]:
+    def update_segment(self: Host, ref: str, body: Any, cause_ts: float) -> dict[str, Any]:
         seg = self.segments.get(ref)
         body = _segment_body(body, partial=True)
         flt = parse_ql(body["segment_ql"], statement=False) if "segment_ql" in body else None
@@ -88,7 +122,7 @@ class SegmentOps:
         return seg.to_api()
 
     @locked
-    def delete_segment(self: Backend, ref: str, cause_ts: float) -> None:
+    def delete_segment(self: Host, ref: str, cause_ts: float) -> None:
         """Members leave silently (no exit events); audiences that INCLUDE it are re-evaluated."""
         seg = self.segments.get(ref)
         includers = self.segments.with_includers({seg.id}) - {seg.id}
@@ -96,7 +130,7 @@ class SegmentOps:
         self._evaluate_everyone(includers, cause_ts)
 
     @locked
-    def reevaluate_segments(self: Backend, ref: str | None, cause_ts: float) -> list[str]:
+    def reevaluate_segments(self: Host, ref: str | None, cause_ts: float) -> list[str]:
         """Re-run audiences over every profile: one (by id/slug), else those whose result depends on the clock.
 
         Membership otherwise changes only when a profile or a definition changes, so audiences such as
@@ -110,16 +144,16 @@ class SegmentOps:
         return sorted(self.segments.by_id[s].slug_name for s in self.segments.with_includers(seg_ids))
 
     @locked
-    def list_segments(self: Backend, *, sizes: bool = False) -> list[dict[str, Any]]:
+    def list_segments(self: Host, *, sizes: bool = False) -> list[dict[str, Any]]:
         return [s.to_api(self.segments.size(s.id) if sizes else None) for s in self.segments.by_id.values()]
 
     @locked
-    def get_segment(self: Backend, ref: str, *, size: bool = False) -> dict[str, Any]:
+    def get_segment(self: Host, ref: str, *, size: bool = False) -> dict[str, Any]:
         seg = self.segments.get(ref)
         return seg.to_api(self.segments.size(seg.id) if size else None)
 
     @locked
-    def segment_size(self: Backend, text: str) -> dict[str, Any]:
+    def segment_size(self: Host, text: str) -> dict[str, Any]:
         """Ad-hoc size of an unsaved FilterQL statement: a full scan, by nature."""
         flt = parse_ql(text)
         now = datetime.fromtimestamp(self.clock(), UTC)
@@ -128,13 +162,13 @@ class SegmentOps:
         return {"id": "", "name": flt.alias or "", "slug_name": flt.alias or "", "size": size}
 
     @locked
-    def scan_segment(self: Backend, ref: str, start: str | None, limit: int) -> tuple[list[dict], str | None, int]:
+    def scan_segment(self: Host, ref: str, start: str | None, limit: int) -> tuple[list[dict], str | None, int]:
         seg = self.segments.get(ref)
         nums, cursor = self.segments.page(seg.id, start, limit)
         profiles = [self._view(self.profiles.profiles[str(n)]) for n in nums]
         return profiles, cursor, self.segments.size(seg.id)
 
-    def _add_segment(self: Backend, name: str, slug: str, text: str, flt: Any, body: Mapping[str, Any],
+    def _add_segment(self: Host, name: str, slug: str, text: str, flt: Any, body: Mapping[str, Any],
                      cause_ts: float) -> Segment:
         now = self.clock()
         seg = Segment(id=self.segments.new_id(), slug_name=slug, name=name, segment_ql=text, filter=flt,
@@ -145,7 +179,7 @@ class SegmentOps:
         self._evaluate_everyone({seg.id}, cause_ts)
         return seg
 
-    def _redefine(self: Backend, seg: Segment, body: Mapping[str, Any], flt: Any, cause_ts: float) -> None:
+    def _redefine(self: Host, seg: Segment, body: Mapping[str, Any], flt: Any, cause_ts: float) -> None:
         if "name" in body:
             seg.name = _text(body, "name") or seg.name
         if "description" in body:
@@ -198,12 +232,12 @@ class CatalogOps:
     # ------------------------------------------------------------------------------------------ templates
 
     @locked
-    def create_template(self: Backend, name: Any, ttype: Any, source: str, description: str) -> dict[str, Any]:
+    def create_template(self: Host, name: Any, ttype: Any, source: str, description: str) -> dict[str, Any]:
         name, ttype = check_template_meta(name, ttype)
         return self.catalog.add_template(name, ttype, source, description).to_api()
 
     @locked
-    def update_template(self: Backend, tid: str, *, source: str | None, meta: Mapping[str, Any]) -> dict[str, Any]:
+    def update_template(self: Host, tid: str, *, source: str | None, meta: Mapping[str, Any]) -> dict[str, Any]:
         tpl = self.catalog.template(tid)
         name, ttype = check_template_meta(meta.get("name") or tpl.name, meta.get("type") or tpl.type)
         tpl.name, tpl.type = name, ttype
@@ -215,54 +249,54 @@ class CatalogOps:
         return tpl.to_api()
 
     @locked
-    def template_record(self: Backend, tid: str) -> dict[str, Any]:
+    def template_record(self: Host, tid: str) -> dict[str, Any]:
         return self.catalog.template(tid).internal()
 
     @locked
-    def list_templates(self: Backend) -> list[dict[str, Any]]:
+    def list_templates(self: Host) -> list[dict[str, Any]]:
         return [t.to_api() for t in self.catalog.templates.values()]
 
     @locked
-    def get_template(self: Backend, tid: str) -> dict[str, Any]:
+    def get_template(self: Host, tid: str) -> dict[str, Any]:
         return self.catalog.template(tid).to_api()
 
     @locked
-    def delete_template(self: Backend, tid: str) -> None:
+    def delete_template(self: Host, tid: str) -> None:
         self.catalog.delete_template(tid)
 
     @locked
-    def segment_id_for(self: Backend, ref: str) -> str:
+    def segment_id_for(self: Host, ref: str) -> str:
         seg = self.segments.find(ref)
         return seg.id if seg is not None else ""
 
     # ------------------------------------------------------------------------------------------ auths
 
     @locked
-    def create_auth(self: Backend, auth_type: str, body: Any) -> dict[str, Any]:
+    def create_auth(self: Host, auth_type: str, body: Any) -> dict[str, Any]:
         if auth_type not in (OAUTH2, HEADER_PARAM):
             raise BadRequest(f"auth type {auth_type!r} is not simulated; use {OAUTH2} or {HEADER_PARAM}")
         return self.catalog.add_auth(auth_type, body).to_api()
 
     @locked
-    def list_auths(self: Backend) -> list[dict[str, Any]]:
+    def list_auths(self: Host) -> list[dict[str, Any]]:
         return [a.to_api() for a in self.catalog.auths.values()]
 
     @locked
-    def get_auth(self: Backend, aid: str) -> dict[str, Any]:
+    def get_auth(self: Host, aid: str) -> dict[str, Any]:
         return self.catalog.auth(aid).to_api()
 
     @locked
-    def delete_auth(self: Backend, aid: str) -> None:
+    def delete_auth(self: Host, aid: str) -> None:
         self.catalog.delete_auth(aid)
 
     # ------------------------------------------------------------------------------------------ jobs
 
-    def _refs(self: Backend) -> Refs:
+    def _refs(self: Host) -> Refs:
         return Refs(frozenset(self.segments.by_id), dict(self.segments.by_slug), frozenset(self.catalog.templates),
                     frozenset(self.catalog.auths), self.catalog.http_hosts)
 
     @locked
-    def create_job(self: Backend, body: Any, workflow: str | None, *, run: bool) -> dict[str, Any]:
+    def create_job(self: Host, body: Any, workflow: str | None, *, run: bool) -> dict[str, Any]:
         name, description, flow, auth_ids, config = validate_job(body, workflow, self._refs())
         job = self.jobs.create(name, description, flow, auth_ids, config, run=run)
         if "stream" in config:
@@ -271,22 +305,22 @@ class CatalogOps:
         return job.to_api()
 
     @locked
-    def list_jobs(self: Backend) -> list[dict[str, Any]]:
+    def list_jobs(self: Host) -> list[dict[str, Any]]:
         return [j.to_api() for j in self.jobs.by_id.values()]
 
     @locked
-    def get_job(self: Backend, jid: str) -> dict[str, Any]:
+    def get_job(self: Host, jid: str) -> dict[str, Any]:
         return self.jobs.get(jid).to_api()
 
     @locked
-    def get_job_in(self: Backend, workflow: str, jid: str) -> dict[str, Any]:
+    def get_job_in(self: Host, workflow: str, jid: str) -> dict[str, Any]:
         job = self.jobs.get(jid)
         if job.workflow != workflow:
             raise NotFound(f"job {jid} is a {job.workflow} job, not {workflow}")
         return job.to_api()
 
     @locked
-    def replace_job(self: Backend, workflow: str, jid: str, body: Any) -> dict[str, Any]:
+    def replace_job(self: Host, workflow: str, jid: str, body: Any) -> dict[str, Any]:
         job = self.jobs.get(jid)
         if job.workflow != workflow:
             raise BadRequest(f"job {jid} is a {job.workflow} job, not {workflow}")
@@ -296,7 +330,7 @@ class CatalogOps:
         return job.to_api()
 
     @locked
-    def job_action(self: Backend, jid: str, action: str) -> dict[str, Any]:
+    def job_action(self: Host, jid: str, action: str) -> dict[str, Any]:
         job = self.jobs.get(jid)
         past = self.jobs.act(job, action, acked=not self.jobs.needs_ack(job))
         event = self.feed.append("job", job_id=job.id, action=past)
@@ -304,20 +338,20 @@ class CatalogOps:
         return job.to_api()
 
     @locked
-    def job_logs(self: Backend, jid: str, limit: int) -> list[dict[str, Any]]:
+    def job_logs(self: Host, jid: str, limit: int) -> list[dict[str, Any]]:
         """The newest `limit` entries as Lytics answers them: an array sorted by timestamp (oldest first)."""
         job = self.jobs.get(jid)
         logs = list(job.logs)[-limit:] if limit else []
         return sorted(logs, key=lambda e: str(e.get("timestamp") or ""))
 
     @locked
-    def report_job(self: Backend, jid: str, body: Any) -> dict[str, Any]:
+    def report_job(self: Host, jid: str, body: Any) -> dict[str, Any]:
         job = self.jobs.get(jid)
         self.jobs.report(job, body)
         return job.to_api()
 
     @locked
-    def job_runtime(self: Backend, jid: str) -> dict[str, Any]:
+    def job_runtime(self: Host, jid: str) -> dict[str, Any]:
         """Everything the runner needs, secrets included: this is served on the internal plane only."""
         job = self.jobs.get(jid)
         auths = [self.catalog.auths[a].internal() for a in job.auth_ids if a in self.catalog.auths]

@@ -20,6 +20,7 @@ from typing import Any
 
 import requests
 
+from enrich_templates import TemplateEngine, build_entity, default_payload, encode_body, split_override
 from harness.connpool import Reply, SendCancelled
 from harness.errors import ConfigError, RemoteError, TemplateAssertionFailed, TemplateError
 from harness.http import Timeouts, webhook_session
@@ -33,7 +34,6 @@ from harness.runner.outcomes import ENRICHED, OMITTED, Outcome, OutcomeLog
 from harness.runner.pacing import Gate, backoff_delay, parse_retry_after
 from harness.runner.queue import WorkItem, WorkQueue
 from harness.runner.writeback import WriteBack
-from harness.templates import TemplateEngine, build_entity, default_payload, encode_body, split_override
 from harness.timefmt import rfc3339
 
 log = logging.getLogger("harness.runner.job")

@@ -20,13 +20,13 @@ import threading
 import time
 from typing import Any
 
+from enrich_templates import TemplateEngine
 from harness.errors import ConfigError, RemoteError, TransportError
 from harness.redact import REDACTOR
 from harness.runner.job import EnrichmentJob, RunnerOptions
 from harness.runner.lytics import FeedGone, FeedPage, LeaseRefused, LyticsClient
 from harness.runner.outcomes import OutcomeLog
 from harness.runner.queue import WorkItem
-from harness.templates import TemplateEngine
 from harness.timefmt import rfc3339
 
 log = logging.getLogger("harness.runner")

@@ -5,30 +5,14 @@ from __future__ import annotations
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from harness import retry_after
 from harness.scenario import model as m
+from harness.scenario.check_result import SHOW, CheckResult, brief, profile_email
+from harness.scenario.checks_setup import SETUP_CHECKS
 from harness.scenario.state import RunState
 from mock_lytics import filterql
-
-SHOW = 5
-
-
-@dataclass
-class CheckResult:
-    name: str
-    ok: bool
-    reason: str
-    details: list[str] = field(default_factory=list)
-    kind: str = ""  # the check's `kind`; with `named`, what CI reports build a unique, stable testcase name from
-    named: bool = False  # the scenario gave this check its name (else `name` is the kind's default)
-    duration_s: float = 0.0  # evaluating the check, not the run it looks at
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "ok": self.ok, "reason": self.reason, "details": self.details,
-                "kind": self.kind, "duration_s": round(self.duration_s, 6)}
 
 
 def _bound(name: str, label: str, bound: m.Bound, actual: float | None, details: list[str] | None = None
@@ -36,13 +20,6 @@ def _bound(name: str, label: str, bound: m.Bound, actual: float | None, details:
     ok = bound.holds(actual)
     shown = "no samples" if actual is None else (f"{actual:g}" if isinstance(actual, float) else str(actual))
     return CheckResult(name, ok, f"{label}: expected {bound.describe()}, actual {shown}", details or [])
-
-
-def _email(profile: dict[str, Any]) -> str | None:
-    v = profile.get("email")
-    if isinstance(v, list):
-        v = v[-1] if v else None
-    return v.strip().lower() if isinstance(v, str) and v.strip() else None
 
 
 def check_profiles(c: m.ProfilesCheck, st: RunState) -> CheckResult:
@@ -59,7 +36,7 @@ def check_profiles(c: m.ProfilesCheck, st: RunState) -> CheckResult:
     else:
         ok, offenders = bool(good), []
     expected = {"all": f"all {len(subject)}", "none": "none", "some": "at least one"}[c.quantifier]
-    details = [f"offending profile: {_brief(p)}" for p in offenders[:SHOW]]
+    details = [f"offending profile: {brief(p)}" for p in offenders[:SHOW]]
     if len(offenders) > SHOW:
         details.append(f"... and {len(offenders) - SHOW} more")
     return CheckResult(name, ok, f"{label}; expected {expected}", details)
@@ -86,7 +63,7 @@ def check_ansira_calls(c: m.AnsiraCalls, st: RunState) -> CheckResult:
     if c.per_user is not None:
         per_email = Counter(e.get("email") for e in calls if e.get("email"))
         flt = filterql.parse_condition(c.users)
-        emails = {e for p in st.profiles if filterql.evaluate(flt, p) and (e := _email(p))}
+        emails = {e for p in st.profiles if filterql.evaluate(flt, p) and (e := profile_email(p))}
         off = [f"{e}: {per_email.get(e, 0)} calls" for e in sorted(emails) if not c.per_user.holds(per_email.get(e, 0))]
         results.append(CheckResult(
             name, (not off and bool(emails)) or (not emails and c.per_user.holds(0)),
@@ -103,7 +80,7 @@ def check_no_duplicates(c: m.NoDuplicateCalls, st: RunState) -> CheckResult:
     """A second 2xx is a duplicate unless the runner never received an earlier answer: a call that timed out or
     was reset may still have been served, and retrying it is what any client must do (Ansira upserts by email)."""
     ok_calls = Counter(email for e in _calls(st, c.operation)
-                       if 200 <= int(e.get("status", 0)) < 300 and (email := _email(e)) is not None)
+                       if 200 <= int(e.get("status", 0)) < 300 and (email := profile_email(e)) is not None)
     unanswered = Counter[str]()
     for o in st.outcomes:
         if (email := _outcome_email(o)) is not None:
@@ -175,7 +152,7 @@ def check_duration(c: m.Duration, st: RunState) -> CheckResult:
 
 
 def _outcome_email(o: dict[str, Any]) -> str | None:
-    return _email(o.get("identity") or {})
+    return profile_email(o.get("identity") or {})
 
 
 def check_accounted(c: m.Accounted, st: RunState) -> CheckResult:
@@ -188,7 +165,7 @@ def check_accounted(c: m.Accounted, st: RunState) -> CheckResult:
     for p in st.profiles:
         if not filterql.evaluate(users, p):
             continue
-        o = by_user.get(str(p.get("_id"))) or by_email.get(_email(p) or "")
+        o = by_user.get(str(p.get("_id"))) or by_email.get(profile_email(p) or "")
         status = (o or {}).get("status")
         if filterql.evaluate(enriched, p):
             counts["enriched"] += 1
@@ -196,11 +173,11 @@ def check_accounted(c: m.Accounted, st: RunState) -> CheckResult:
             counts["omitted"] += 1
         elif status == "enriched":
             counts["lost"] += 1
-            off.append(f"{_brief(p)}: the runner counted it enriched but the profile does not match {c.enriched}")
+            off.append(f"{brief(p)}: the runner counted it enriched but the profile does not match {c.enriched}")
         else:
             counts["unaccounted"] += 1
             why = f"{status}: {(o or {}).get('reason') or 'no reason'}" if o else "never picked up by the runner"
-            off.append(f"{_brief(p)}: {why}")
+            off.append(f"{brief(p)}: {why}")
     total = sum(counts.values())
     return CheckResult(
         c.name or "every user enriched or omitted with a reason", not off and total > 0,
@@ -237,19 +214,11 @@ CHECKS: dict[type, Callable[[Any, RunState], CheckResult]] = {
 
 def run_check(c: Any, st: RunState) -> CheckResult:
     fn = CHECKS.get(type(c))
-    if fn is None:  # set-up diagnoses live in their own module, which imports this one
-        from harness.scenario.checks_setup import SETUP_CHECKS
-
-        CHECKS.update(SETUP_CHECKS)
-        fn = CHECKS[type(c)]
+    if fn is None:
+        fn = SETUP_CHECKS[type(c)]  # set-up diagnoses live in their own module
     started = time.perf_counter()
     result = fn(c, st)
     result.duration_s = time.perf_counter() - started
     result.kind = str(getattr(c, "kind", "") or "")
     result.named = getattr(c, "name", None) is not None
     return result
-
-
-def _brief(p: dict[str, Any]) -> str:
-    keep = {k: p[k] for k in ("_id", "email", "ansira_uuid", "user_id") if k in p}
-    return str(keep)

@@ -12,7 +12,7 @@ from typing import Any
 
 from harness.errors import TemplateEvalError
 from harness.scenario import model as m
-from harness.scenario.checks import SHOW, CheckResult, _brief, _email
+from harness.scenario.check_result import SHOW, CheckResult, brief, profile_email
 from harness.scenario.state import RunState
 from mock_lytics import filterql
 
@@ -58,7 +58,7 @@ def check_audience_drains(c: m.AudienceDrains, st: RunState) -> CheckResult:
         if stuck:
             ok = False
             details += _why_stuck(segments[slug], stuck, sc)
-            details += _more([f"still in {slug} after enrichment: {_brief(p)}" for p in stuck])
+            details += _more([f"still in {slug} after enrichment: {brief(p)}" for p in stuck])
     if not ok:
         reasons.append("every restart, backfill or resync of the job sends them to Ansira again")
     return CheckResult(name, ok, "; ".join(reasons), details)
@@ -119,7 +119,7 @@ def check_ansira_received(c: m.AnsiraReceived, st: RunState) -> CheckResult:
     name = c.name or f"Ansira received {pairs}"
     flt = filterql.parse_condition(c.users)
     stored = {str(u.get("email")).lower(): u for u in st.ansira_users if u.get("email")}
-    subject = [(e, p) for p in st.profiles if filterql.evaluate(flt, p) and (e := _email(p))]
+    subject = [(e, p) for p in st.profiles if filterql.evaluate(flt, p) and (e := profile_email(p))]
     if not subject:
         return CheckResult(name, False, f"no profiles with an email where {c.users}: nothing to compare")
     Row = tuple[str, list[str], dict[str, Any], dict[str, Any] | None]
@@ -161,7 +161,7 @@ def _export_hints(c: m.AnsiraReceived, st: RunState, bad: list[tuple[dict[str, A
 
 # -- template ----------------------------------------------------------------------------------------------
 def check_template(c: m.TemplateCheck, st: RunState) -> CheckResult:
-    from harness.templates import TemplateEngine
+    from enrich_templates import TemplateEngine
     from harness.templates.check import run_check as check_source
 
     name = c.name or f"template check{' of job ' + c.job if c.job else ''}"

@@ -10,9 +10,9 @@ import difflib
 import os
 from pathlib import Path, PurePosixPath
 
+from enrich_templates.jsonnet_guard import Refusal
+from enrich_templates.scan import ImportRef, scan
 from harness.errors import ScenarioError
-from harness.jsonnet_guard import Refusal
-from harness.templates.scan import ImportRef, scan
 
 _SOURCE_SUFFIXES = (".jsonnet", ".libsonnet", ".json")
 _MAX_CANDIDATES = 2000  # a scenarios folder holds dozens; stop walking a huge tree early

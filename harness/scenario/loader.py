@@ -4,7 +4,7 @@ An import is looked up next to the importing file first, then in the packaged li
 `import 'enrichsim/ansira.libsonnet'` from any folder), like a jsonnet search path with one entry.
 
 Rendering is bounded: max_stack stops deep recursion; render() runs the evaluation in a child process
-(harness.templates.isolate) under a memory cap and a time limit, killed and replaced when it runs away (a huge
+(enrich_templates.isolate) under a memory cap and a time limit, killed and replaced when it runs away (a huge
 std.range, a foldl over millions, a doubling string), so neither memory nor CPU is left burning; the rendered
 document is capped in size. render_here() is the evaluation itself, run inside that child.
 """
@@ -20,11 +20,11 @@ from typing import Any
 
 import _gojsonnet
 
+from enrich_templates.jsonnet_guard import ImportRefused, Refusal, guard_import
+from enrich_templates.pool import EvalPool
 from harness.errors import ScenarioError, TemplateTimeout
-from harness.jsonnet_guard import ImportRefused, Refusal, guard_import
 from harness.scenario import library
 from harness.scenario.imports import refusal_error
-from harness.templates.pool import EvalPool
 
 RENDER_TIMEOUT_S = 10.0
 RENDER_MEMORY_MB = 1024  # address space the rendering child may add to its warmed-up size
@@ -121,7 +121,7 @@ def render(path: str | Path, *, ext_vars: dict[str, str] | None = None,
            timeout_s: float = RENDER_TIMEOUT_S) -> dict[str, Any]:
     """render_here() in a killable child process with a memory cap (one at a time; the child is reused)."""
     global _CHILD
-    from harness.templates.isolate import IsolatedRenderer
+    from enrich_templates.isolate import IsolatedRenderer
 
     p = Path(path)
     if not p.is_file():
@@ -147,7 +147,7 @@ def render(path: str | Path, *, ext_vars: dict[str, str] | None = None,
 
 
 def child_render(req: dict[str, Any], max_output_bytes: int) -> dict[str, Any]:
-    """render_here() inside the isolated child (harness.templates.isolate); errors travel as plain data."""
+    """render_here() inside the isolated child (enrich_templates.isolate_child); errors travel as plain data."""
     try:
         doc = render_here(req["path"], ext_vars=req["ext_vars"], timeout_s=0)
     except ScenarioError as exc:

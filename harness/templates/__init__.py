@@ -1,16 +1,20 @@
-"""Lytics-style jsonnet webhook templates: the engine, the lytemplates library, the sandbox and the checks.
+"""`harness template render|check` (cli, check, inputs, samples, report); the engine itself is enrich_templates.
 
-engine = TemplateEngine()
-entity = build_entity(profile, job["user_fields"], segment_events)
-body = engine.render(source, entity, job_config).value      # TemplateAssertionFailed -> omit the user
-url, headers, body = split_override(body)
-requests.post(url or job["webhook_url"], data=encode_body(body), headers=...)
+The names below are re-exported from enrich_templates so code written against `harness.templates` keeps working;
+new code imports enrich_templates.
 """
 
 from __future__ import annotations
 
-from harness.templates.engine import Outcome, Rendered, TemplateEngine
-from harness.templates.payload import build_entity, default_payload, encode_body, split_override
+from enrich_templates import (
+    Outcome,
+    Rendered,
+    TemplateEngine,
+    build_entity,
+    default_payload,
+    encode_body,
+    split_override,
+)
 
 __all__ = [
     "Outcome",

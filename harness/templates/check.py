@@ -14,10 +14,8 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.errors import TemplateEvalError
+from enrich_templates import Outcome, TemplateEngine, TemplateEvalError, build_entity, encode_body, split_override
 from harness.templates import samples as samples_mod
-from harness.templates.engine import Outcome, TemplateEngine
-from harness.templates.payload import build_entity, encode_body, split_override
 from mock_ansira.contract import MAX_BODY_BYTES, Problem, request_problems
 
 MAX_TIMEOUTS = 3  # a template that times out this often will time out on everything: stop rendering

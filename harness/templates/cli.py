@@ -10,10 +10,18 @@ import os
 import sys
 from typing import Any
 
-from harness.errors import ConfigError, TemplateAssertionFailed, TemplateError, TemplateEvalError
+from enrich_templates import (
+    TemplateAssertionFailed,
+    TemplateEngine,
+    TemplateError,
+    TemplateEvalError,
+    TemplateInputError,
+    build_entity,
+    encode_body,
+    split_override,
+)
+from harness.errors import ConfigError
 from harness.templates import inputs
-from harness.templates.engine import TemplateEngine
-from harness.templates.payload import build_entity, encode_body, split_override
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
 
@@ -39,13 +47,16 @@ def cmd_render(args: argparse.Namespace) -> int:
         engine = TemplateEngine(isolation="process", timeout_s=args.timeout,
                                 memory_limit_mb=getattr(args, "memory_mb", None) or 2048)
         engine.compile_check(source, filename=args.template)
-    except (ConfigError, TemplateEvalError) as exc:
+    except (ConfigError, TemplateInputError, TemplateEvalError) as exc:
         _err(str(exc))
         return EXIT_UNUSABLE
     try:
         with engine:
             rendered = engine.render(source, entity, job, filename=args.template)
         url, headers, body = split_override(rendered.value)
+    except TemplateInputError as exc:  # e.g. a job config value jsonnet cannot take
+        _err(str(exc))
+        return EXIT_UNUSABLE
     except TemplateAssertionFailed as exc:
         _err(f"the runner would omit this user: assert failed: {exc.message}")
         return EXIT_FINDINGS

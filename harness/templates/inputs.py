@@ -11,8 +11,8 @@ from typing import Any
 
 import _gojsonnet
 
+from enrich_templates.jsonnet_guard import ImportRefused, Refusal, guard_import
 from harness.errors import ConfigError
-from harness.jsonnet_guard import ImportRefused, Refusal, guard_import
 
 
 def read_template(path: str) -> str:

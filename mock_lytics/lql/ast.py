@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .lexer import KEYWORDS
 
@@ -236,18 +236,6 @@ class Query:
     def identity_fields(self) -> tuple[str, ...]:
         """The BY fields: the identity keys that merge this stream's rows into profiles."""
         return self.by
-
-    def to_mappings(self) -> list[dict[str, Any]]:
-        """One Lytics v2 mapping dict per column, so a schema store can treat LQL and v2 mappings alike."""
-        from .meta import query_mappings
-
-        return query_mappings(self)
-
-    def to_fields(self) -> list[dict[str, Any]]:
-        """v2 field definitions (`/v2/schema/{table}/field` body shape) for the columns' target fields."""
-        from .meta import query_fields
-
-        return query_fields(self)
 
     def to_lql(self) -> str:
         lines = ["SELECT"]

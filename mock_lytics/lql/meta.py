@@ -124,6 +124,7 @@ def guard_of(query: Query, column: Column) -> Expr | None:
 
 
 def query_mappings(query: Query) -> list[dict[str, Any]]:
+    """One Lytics v2 mapping dict per column, so a schema store can treat LQL and v2 mappings alike."""
     out = []
     for col in query.columns:
         guard = guard_of(query, col)

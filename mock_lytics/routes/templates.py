@@ -15,7 +15,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import MethodNotAllowed
 
-from harness.errors import TemplateError, TemplateEvalError
+from enrich_templates import TemplateError, TemplateEvalError
 from mock_lytics.catalog import check_template_meta
 from mock_lytics.errors import BadRequest, MockApiError, NotFound, NotSimulated
 from mock_lytics.http import backend, envelope, json_body, no_content, received, text_body
@@ -39,7 +39,7 @@ def _engine() -> Any:
     """One TemplateEngine per app, built on first use (it owns its evaluation process)."""
     engine = current_app.extensions.get(ENGINE)
     if engine is None:
-        from harness.templates import TemplateEngine
+        from enrich_templates import TemplateEngine
 
         engine = current_app.extensions[ENGINE] = TemplateEngine(isolation="process",
                                                                  memory_limit_mb=TEST_MEMORY_MB)

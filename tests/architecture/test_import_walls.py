@@ -1,12 +1,14 @@
 """The walls between packages, kept by a test rather than by memory.
 
-Every import in `harness`, `mock_lytics` and `mock_ansira` (late imports inside functions included) is read with
-`ast` and resolved to the module it names. The rules:
+Every import in `enrich_templates`, `harness`, `mock_lytics` and `mock_ansira` (late imports inside functions
+included) is read with `ast` and resolved to the module it names. The rules:
 - a mock never imports `harness` (users run the mocks without the harness; the harness drives them over HTTP);
+- the template engine (`enrich_templates`) imports neither `harness` nor a mock: all three render through it;
 - `harness.runner` (what Lytics does) never imports the scenario engine, the load tests or a mock;
-- no two modules import each other (a circle closed by a late import is still a circle).
-Today's exceptions are listed by name below; the list only shrinks, and an entry that no longer happens fails too,
-so it cannot go stale.
+- no two modules import each other (a circle closed by a late import is still a circle);
+- no module imports another module's private (`_`) names.
+Exceptions would be listed by name below (both lists are empty since issue #15; keep them so); an entry that no
+longer happens fails too, so it cannot go stale.
 """
 
 from __future__ import annotations
@@ -17,20 +19,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("harness", "mock_lytics", "mock_ansira")
+PACKAGES = ("enrich_templates", "harness", "mock_lytics", "mock_ansira")
 
 # (importer, imported) pairs that break a rule today; each is a debt with an issue (#15), not a licence.
-KNOWN_BREACHES: set[tuple[str, str]] = {
-    ("mock_lytics.routes.templates", "harness.errors"),
-    ("mock_lytics.routes.templates", "harness.templates"),
-}
-KNOWN_CIRCLES: set[frozenset[str]] = {
-    frozenset(("harness.httpserver", "harness.servers")),
-    frozenset(("harness.scenario.checks", "harness.scenario.checks_setup")),
-    frozenset(("harness.templates.engine", "harness.templates.isolate")),
-    frozenset(("mock_lytics.lql.ast", "mock_lytics.lql.meta")),
-    frozenset(("mock_lytics.store", "mock_lytics.store_ops")),
-}
+KNOWN_BREACHES: set[tuple[str, str]] = set()
+KNOWN_CIRCLES: set[frozenset[str]] = set()
 
 
 def _modules() -> dict[str, Path]:
@@ -48,7 +41,7 @@ MODULES = _modules()
 
 
 def _resolve(name: str) -> str | None:
-    """The longest known module that `name` is or lies in (`harness.templates.engine.X` -> the engine module)."""
+    """The longest known module that `name` is or lies in (`enrich_templates.engine.X` -> the engine module)."""
     while name:
         if name in MODULES:
             return name
@@ -91,6 +84,8 @@ def _breaches() -> set[tuple[str, str]]:
         for dst in targets:
             if src.startswith("mock_") and dst.split(".")[0] == "harness":
                 found.add((src, dst))
+            if src.split(".")[0] == "enrich_templates" and dst.split(".")[0] in PACKAGES[1:]:
+                found.add((src, dst))
             if (src == "harness.runner" or src.startswith("harness.runner.")) and (
                     dst.startswith(("harness.scenario", "harness.load", "mock_"))):
                 found.add((src, dst))
@@ -103,7 +98,9 @@ def _circles() -> set[frozenset[str]]:
 
 def test_the_reader_sees_the_imports_it_must() -> None:
     """Guards the guard: imports the rules depend on are found (absolute, relative, late, `from pkg import mod`)."""
-    assert "harness.errors" in GRAPH["mock_lytics.routes.templates"]
+    assert "enrich_templates" in GRAPH["mock_lytics.routes.templates"]
+    assert "enrich_templates.isolate" in GRAPH["enrich_templates.engine"]  # a late import
+    assert "enrich_templates.errors" in GRAPH["harness.cli"]
     assert "harness.runner.job" in GRAPH["harness.runner.supervisor"]
     assert "harness.errors" in GRAPH["harness.runner.job"]
     assert len(MODULES) > 100
@@ -130,3 +127,19 @@ def test_a_mock_never_imports_the_other_mock(pkg: str) -> None:
     other = "mock_ansira" if pkg == "mock_lytics" else "mock_lytics"
     bad = sorted((s, d) for s, ts in GRAPH.items() if s.split(".")[0] == pkg for d in ts if d.startswith(other))
     assert not bad, bad
+
+
+def _private_imports(tree: ast.AST) -> list[str]:
+    """`from our.module import _name`: a private name reaching across modules (each module keeps its own)."""
+    return [f"{node.module}.{alias.name}" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+            for alias in node.names
+            if alias.name.startswith("_") and not alias.name.startswith("__") and (
+                node.level or (node.module or "").split(".")[0] in PACKAGES)]
+
+
+def test_no_private_name_is_imported_across_modules() -> None:
+    assert _private_imports(ast.parse("from harness.scenario.checks import SHOW, _brief\nfrom os import _exit")) == [
+        "harness.scenario.checks._brief"]
+    found = {m: names for m, p in MODULES.items()
+             if (names := _private_imports(ast.parse(p.read_text(encoding="utf-8"))))}
+    assert not found, found

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from harness.templates import TemplateEngine, build_entity
+from enrich_templates import TemplateEngine, build_entity
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = (ROOT / "scenarios" / "templates" / "ansira_seed.jsonnet").read_text(encoding="utf-8")

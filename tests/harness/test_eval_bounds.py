@@ -14,9 +14,9 @@ import psutil
 import pytest
 import requests
 
+from enrich_templates import TemplateEngine
 from harness.errors import ScenarioError
 from harness.scenario import loader
-from harness.templates import TemplateEngine
 
 LOOP = "std.foldl(function(a, b) a + b, std.range(1, 400000000), 0)"
 # 2 MiB of output, built in milliseconds: it meets the 1 MiB output cap, never the time limit, however busy the machine

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import TemplateEvalError
-from harness.templates import TemplateEngine, cli
+from enrich_templates import TemplateEngine, TemplateEvalError
+from harness.templates import cli
 from harness.templates.check import CheckReport, Finding, exported, run_check
 
 ROOT = Path(__file__).resolve().parents[2]

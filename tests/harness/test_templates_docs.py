@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from harness.templates import TemplateEngine
+from enrich_templates import TemplateEngine
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = (ROOT / "docs" / "templates.md").read_text(encoding="utf-8")
@@ -44,7 +44,7 @@ EXAMPLES = _examples()
 
 
 def test_the_doc_has_examples_for_every_library_member() -> None:
-    from harness.templates import library
+    from enrich_templates import library
 
     shown = {name for name in library.public_members() if any(f"event.{name}(" in e[0] for e in EXAMPLES)}
     assert shown == library.public_members()

@@ -10,16 +10,18 @@ from typing import Any
 
 import pytest
 
-from harness.errors import ConfigError, TemplateAssertionFailed, TemplateEvalError
-from harness.templates import (
+from enrich_templates import (
     Rendered,
+    TemplateAssertionFailed,
     TemplateEngine,
+    TemplateEvalError,
+    TemplateInputError,
     build_entity,
     default_payload,
     encode_body,
     split_override,
 )
-from harness.templates.payload import lookup_table
+from enrich_templates.payload import lookup_table
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = (ROOT / "scenarios" / "templates" / "ansira_seed.jsonnet").read_text(encoding="utf-8")
@@ -182,10 +184,10 @@ def test_concurrent_renders_do_not_mix_entities(engine: TemplateEngine) -> None:
     assert all(r.fields_read == {"email"} for r in results)
 
 
-def test_entity_that_is_not_json_is_a_config_error(engine: TemplateEngine) -> None:
-    with pytest.raises(ConfigError, match="not JSON"):
+def test_entity_that_is_not_json_is_an_input_error(engine: TemplateEngine) -> None:
+    with pytest.raises(TemplateInputError, match="not JSON"):
         engine.render(SEED, {"email": datetime(2024, 1, 1)})
-    with pytest.raises(ConfigError, match="entity must be a JSON object"):
+    with pytest.raises(TemplateInputError, match="entity must be a JSON object"):
         engine.render(SEED, ["email"])  # type: ignore[arg-type]
 
 
@@ -214,9 +216,9 @@ def test_default_payload_and_entity(fields: list[str] | None, expected: dict) ->
 
 
 def test_entity_helpers_reject_bad_input() -> None:
-    with pytest.raises(ConfigError, match="user_fields"):
+    with pytest.raises(TemplateInputError, match="user_fields"):
         build_entity(PROFILE, "email", [])
-    with pytest.raises(ConfigError, match="profile must be a JSON object"):
+    with pytest.raises(TemplateInputError, match="profile must be a JSON object"):
         default_payload(["email"], None)  # type: ignore[arg-type]
 
 
@@ -270,7 +272,7 @@ def test_encode_body_is_compact_utf8() -> None:
 
 
 def test_engine_rejects_bad_settings() -> None:
-    with pytest.raises(ConfigError, match="max_stack"):
+    with pytest.raises(TemplateInputError, match="max_stack"):
         TemplateEngine(max_stack=0)
-    with pytest.raises(ConfigError, match="isolation"):
+    with pytest.raises(TemplateInputError, match="isolation"):
         TemplateEngine(isolation="fork")  # type: ignore[arg-type]

@@ -9,8 +9,8 @@ from typing import Any
 import _gojsonnet
 import pytest
 
-from harness.templates import TemplateEngine, library
-from harness.templates.payload import lookup_table
+from enrich_templates import TemplateEngine, library
+from enrich_templates.payload import lookup_table
 
 ENTER = {"id": "a" * 32, "slug": "ansira_source", "event": "enter", "enter": "2024-01-01T00:00:00Z"}
 EXIT = {"id": "b" * 32, "slug": "vip", "event": "exit", "exit": "2024-01-02T00:00:00Z"}
@@ -197,7 +197,7 @@ def test_tailored_library_holds_only_what_the_template_names() -> None:
 
 
 def test_non_string_field_name_is_a_template_error(engine: TemplateEngine) -> None:
-    from harness.errors import TemplateEvalError
+    from enrich_templates import TemplateEvalError
 
     with pytest.raises(TemplateEvalError) as err:
         engine.render(_template("{a: e.get(1)}"), {"email": "a@b.com"})

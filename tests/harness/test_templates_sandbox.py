@@ -10,10 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.errors import TemplateEvalError, TemplateImportRefused, TemplateTimeout
-from harness.templates import TemplateEngine
-from harness.templates import engine as engine_mod
-from harness.templates.scan import scan
+from enrich_templates import TemplateEngine, TemplateEvalError, TemplateImportRefused, TemplateTimeout
+from enrich_templates import engine as engine_mod
+from enrich_templates.scan import scan
 
 SEED = "local event = import 'lytemplates.libsonnet';\n{email: event.get('email', '')}"
 RECURSION = "local f(n) = f(n + 1); f(0)"

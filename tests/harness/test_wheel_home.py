@@ -90,10 +90,25 @@ def test_the_packaged_library_equals_the_repo_sources(installed: Path) -> None:
 
 def test_each_import_name_belongs_to_enrichsim_alone(installed: Path) -> None:
     code = ("import importlib.metadata as md, json; d = md.packages_distributions(); "
-            "print(json.dumps({n: sorted(set(d.get(n, []))) for n in ('harness', 'mock_ansira', 'mock_lytics')}))")
+            "print(json.dumps({n: sorted(set(d.get(n, []))) for n in "
+            "('enrich_templates', 'harness', 'mock_ansira', 'mock_lytics')}))")
     out = _run([str(installed / "python"), "-c", code], cwd=installed, env=_clean_env(installed)).stdout
-    assert yaml.safe_load(out) == {"harness": ["enrichsim"], "mock_ansira": ["enrichsim"],
-                                   "mock_lytics": ["enrichsim"]}
+    assert yaml.safe_load(out) == {"enrich_templates": ["enrichsim"], "harness": ["enrichsim"],
+                                   "mock_ansira": ["enrichsim"], "mock_lytics": ["enrichsim"]}
+
+
+def test_the_template_engine_ships_with_its_library(installed: Path) -> None:
+    """enrich_templates is in the wheel with lytemplates.libsonnet, and its isolation child starts from there."""
+    code = ("import enrich_templates, sys; from enrich_templates import library; "
+            "e = enrich_templates.TemplateEngine(isolation='process'); "
+            "print(enrich_templates.__file__); print(library.full_source() == library.resources.files("
+            "'enrich_templates').joinpath('lytemplates.libsonnet').read_text(encoding='utf-8')); "
+            "print(e.render(\"(import 'lytemplates.libsonnet').get('email')\", {'email': 'a@b.c'}).text); e.close()")
+    out = _run([str(installed / "python"), "-c", code], cwd=installed, env=_clean_env(installed)).stdout.split("\n")
+    assert Path(out[0]).is_relative_to(installed.parent), f"enrich_templates imported from {out[0]}, not the wheel"
+    assert out[1] == "True" and out[2] == '"a@b.c"'
+    lib = (ROOT / "enrich_templates" / "lytemplates.libsonnet").read_bytes()
+    assert (Path(out[0]).parent / "lytemplates.libsonnet").read_bytes() == lib
 
 
 def test_the_ci_files_run_what_a_project_needs(tmp_path: Path) -> None:

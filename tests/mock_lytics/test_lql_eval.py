@@ -18,6 +18,8 @@ from mock_lytics.lql import (
     evaluate_query,
     parse,
     parse_expr,
+    query_fields,
+    query_mappings,
     referenced_fields,
     truthy,
 )
@@ -316,7 +318,7 @@ def test_doc_example_to_mappings() -> None:
         return {"field": field, "stream": "default", "expr": expr, "guard_expr": guard, "kind": kind,
                 "mergeop": mergeop}  # fmt: skip
 
-    assert parse(DOC_EXAMPLE).to_mappings() == [
+    assert query_mappings(parse(DOC_EXAMPLE)) == [
         m("name", "name", "string", "latest"),
         m("age", "age", "int", "latest"),
         m("ref_ct", "count(_ref)", "int", "sum"),
@@ -330,13 +332,13 @@ def test_doc_example_to_mappings() -> None:
 
 def test_ansira_query_mappings_fields_and_evaluation() -> None:
     q = parse(ANSIRA_QUERY)
-    assert q.to_mappings() == [
+    assert query_mappings(q) == [
         {"field": "email", "stream": "ansira", "expr": "email(`response.email`)", "guard_expr": None,
          "kind": "string", "mergeop": "latest"},
         {"field": "ansira_uuid", "stream": "ansira", "expr": "`response.uuid`", "guard_expr": None,
          "kind": "string", "mergeop": "latest"},
     ]  # fmt: skip
-    assert q.to_fields() == [
+    assert query_fields(q) == [
         {"id": "email", "type": "string", "is_identifier": True, "is_pii": False},
         {"id": "ansira_uuid", "type": "string", "is_identifier": False, "is_pii": False, "mergeop": "latest"},
     ]

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from enrich_templates.jsonnet_guard import ImportRefused, Refusal, guard_import, guard_native
 from harness.cli import main
 from harness.errors import ScenarioError
-from harness.jsonnet_guard import ImportRefused, Refusal, guard_import, guard_native
 from harness.scenario import engine
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,4 +1,4 @@
-"""Turn go-jsonnet's error text into the harness error types, positioned in the user's template.
+"""Turn go-jsonnet's error text into the engine's error types, positioned in the user's template.
 
 go-jsonnet reports runtime errors as
     RUNTIME ERROR: <message>
@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from harness.errors import TemplateAssertionFailed, TemplateEvalError
+from enrich_templates.errors import TemplateAssertionFailed, TemplateEvalError
 
 RUNTIME_PREFIX = "RUNTIME ERROR: "
 _POSITION = re.compile(r"(?:(\d+):(\d+)(?:-\d+)?|\((\d+):(\d+)\)-\(\d+:\d+\))")
@@ -69,7 +69,7 @@ def _starts_with_keyword(source: str, frame: Frame, keyword: str) -> bool:
 
 
 def classify(raw: str, *, source: str, filename: str, library_name: str) -> Exception:
-    """The harness exception for one go-jsonnet error text."""
+    """The engine exception for one go-jsonnet error text."""
     if not raw.startswith(RUNTIME_PREFIX):
         return _static_error(raw, filename)
     message = runtime_message(raw)

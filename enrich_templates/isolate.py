@@ -1,7 +1,7 @@
 """Evaluate untrusted templates in a child process that can be killed.
 
 A go-jsonnet evaluation cannot be interrupted inside the process, so a runaway template (an enormous
-std.range, say) can only be stopped by ending its process. The child (`python -m harness.templates.isolate`)
+std.range, say) can only be stopped by ending its process. The child (`python -m enrich_templates.isolate_child`)
 reads one JSON request per line on stdin and answers one JSON Outcome per line on stdout. It runs under an
 address-space limit (memory_limit_mb beyond its warmed-up size), so a memory bomb kills the child (Go aborts
 with "out of memory") instead of the machine. The parent kills the child when an answer is late and starts a
@@ -10,8 +10,6 @@ fresh one for the next call.
 
 from __future__ import annotations
 
-import dataclasses
-import importlib
 import json
 import os
 import selectors
@@ -21,13 +19,15 @@ import tempfile
 import threading
 import time
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from harness.errors import ConfigError
+from enrich_templates.errors import TemplateInputError
+from enrich_templates.outcome import Outcome, synthetic_raw
 
-_PROJECT_ROOT = str(Path(__file__).resolve().parents[2])
+_PROJECT_ROOT = str(Path(__file__).resolve().parents[1])  # the folder holding this package
+CHILD_MODULE = "enrich_templates.isolate_child"
 STARTUP_TIMEOUT_S = 60.0  # importing and warming up, on a loaded machine
 
 
@@ -61,7 +61,7 @@ class IsolatedRenderer:
         args = [
             sys.executable,
             "-m",
-            "harness.templates.isolate",
+            CHILD_MODULE,
             str(self.max_stack),
             str(self.memory_limit_mb),
             str(self.max_output_bytes),
@@ -108,9 +108,7 @@ class IsolatedRenderer:
         auth_config: Mapping[str, Any] | None,
         filename: str,
         trace: bool,
-    ) -> Any:
-        from harness.templates.engine import Outcome, _synthetic_raw
-
+    ) -> Outcome:
         request = {
             "source": source,
             "entity": dict(entity),
@@ -122,12 +120,12 @@ class IsolatedRenderer:
         try:
             line = json.dumps(request).encode("utf-8") + b"\n"
         except (TypeError, ValueError) as exc:
-            raise ConfigError(f"cannot pass the render inputs to the template: {exc}") from exc
+            raise TemplateInputError(f"cannot pass the render inputs to the template: {exc}") from exc
         data, kind, message = self.ask(line, self.timeout_s)
         if data is None:
-            return Outcome(kind=kind, message=message, raw=_synthetic_raw(message, filename))
-        if "config_error" in data:
-            raise ConfigError(data["config_error"])
+            return Outcome(kind=kind, message=message, raw=synthetic_raw(message, filename))
+        if "input_error" in data:
+            raise TemplateInputError(data["input_error"])
         data["fields_read"] = tuple(data["fields_read"])
         return Outcome(**data)
 
@@ -187,80 +185,3 @@ def _reap(proc: subprocess.Popen[bytes], stderr: Any) -> None:
     for stream in (proc.stdin, proc.stdout, stderr):
         if stream is not None:
             stream.close()
-
-
-def _warm_engine(max_stack: int, max_output_bytes: int) -> Any:
-    """Import and run everything once, so no shared library has to be mapped after the memory cap is set."""
-    from harness.templates.engine import TemplateEngine
-
-    # the parent enforces the deadline
-    engine = TemplateEngine(max_stack=max_stack, timeout_s=0, max_output_bytes=max_output_bytes)
-    engine.evaluate_here(
-        "local e = import 'lytemplates.libsonnet';\n{a: e.get('a'), b: e.sha256(e.segSlug())}",
-        {"a": 1},
-        {},
-        {},
-        filename="warmup.jsonnet",
-        trace=True,
-        bounded=False,
-    )
-    return engine
-
-
-def _load_handlers(specs: list[str]) -> dict[str, Callable[[dict[str, Any], int], dict[str, Any]]]:
-    """`op=module:function` arguments -> callables (imported before the memory cap, like the engine)."""
-    handlers = {}
-    for spec in specs:
-        op, _, target = spec.partition("=")
-        module, _, name = target.partition(":")
-        handlers[op] = getattr(importlib.import_module(module), name)
-    return handlers
-
-
-def _cap_memory(headroom_mb: int) -> None:
-    """Allow `headroom_mb` of address space beyond what the warmed-up process already maps."""
-    import resource
-
-    page = os.sysconf("SC_PAGE_SIZE")
-    with open("/proc/self/statm", encoding="ascii") as statm:
-        mapped = int(statm.read().split()[0]) * page
-    limit = mapped + headroom_mb * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-
-
-def main(argv: list[str]) -> None:
-    max_stack, memory_mb = int(argv[0]), int(argv[1])
-    max_output = int(argv[2]) if len(argv) > 2 else 0
-    handlers = _load_handlers(argv[3:])
-    engine = _warm_engine(max_stack, max_output)
-    if memory_mb > 0:
-        _cap_memory(memory_mb)
-    out = sys.stdout.buffer
-    out.write(b'{"ready": true}\n')  # start-up is not charged to the first request's time limit
-    out.flush()
-    for raw in sys.stdin.buffer:
-        req = json.loads(raw)
-        handler = handlers.get(req.get("op", ""))
-        if handler is not None:
-            out.write(json.dumps(handler(req, max_output)).encode("utf-8") + b"\n")
-            out.flush()
-            continue
-        try:
-            outcome = engine.evaluate_here(
-                req["source"],
-                req["entity"],
-                req["job_config"],
-                req["auth_config"],
-                filename=req["filename"],
-                trace=req["trace"],
-                bounded=False,
-            )
-            answer: dict[str, Any] = dataclasses.asdict(outcome)
-        except ConfigError as exc:
-            answer = {"config_error": str(exc)}
-        out.write(json.dumps(answer).encode("utf-8") + b"\n")
-        out.flush()
-
-
-if __name__ == "__main__":
-    main(sys.argv[1:])

@@ -6,18 +6,18 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from harness.errors import ConfigError, TemplateEvalError
+from enrich_templates.errors import TemplateEvalError, TemplateInputError
 
 OVERRIDE_KEYS = ("ly_template_url", "ly_template_headers", "ly_template_body")
 
 
 def _selected(profile: Mapping[str, Any], user_fields: Sequence[str] | None) -> dict[str, Any]:
     if not isinstance(profile, Mapping):
-        raise ConfigError(f"profile must be a JSON object, got {type(profile).__name__}")
+        raise TemplateInputError(f"profile must be a JSON object, got {type(profile).__name__}")
     if user_fields is None or len(user_fields) == 0:
         return dict(profile)
     if isinstance(user_fields, str) or not all(isinstance(f, str) for f in user_fields):
-        raise ConfigError(f"user_fields must be a list of field names, got {user_fields!r}")
+        raise TemplateInputError(f"user_fields must be a list of field names, got {user_fields!r}")
     # Export fields the profile lacks are left out rather than sent as null: Lytics sends only known values.
     return {name: profile[name] for name in user_fields if name in profile}
 

@@ -5,7 +5,7 @@ Go evaluation cannot be interrupted. So a timed-out call is abandoned, not stopp
 computing (and allocating) until the evaluation ends by itself. To bound the damage, at most
 `max_runaway` abandoned evaluations may be running at once; past that, new calls fail fast with
 TemplateTimeout instead of stacking up more CPU burners. Untrusted templates belong in the subprocess
-engine (harness.templates.isolate), which kills the process instead.
+engine (enrich_templates.isolate), which kills the process instead.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from harness.errors import TemplateTimeout
+from enrich_templates.errors import TemplateTimeout
 
 
 class _Task:

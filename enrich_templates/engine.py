@@ -11,19 +11,19 @@ from typing import Any, Literal
 
 import _gojsonnet
 
-from harness.errors import (
-    ConfigError,
-    TemplateAssertionFailed,
+from enrich_templates import library, traces
+from enrich_templates.errors import (
     TemplateError,
     TemplateEvalError,
     TemplateImportRefused,
+    TemplateInputError,
     TemplateTimeout,
 )
-from harness.jsonnet_guard import ImportRefused, Refusal, guard_import, guard_native
-from harness.templates import library, traces
-from harness.templates.payload import lookup_table
-from harness.templates.pool import EvalPool
-from harness.templates.scan import scan
+from enrich_templates.jsonnet_guard import ImportRefused, Refusal, guard_import, guard_native
+from enrich_templates.outcome import Outcome, failure, synthetic_raw
+from enrich_templates.payload import lookup_table
+from enrich_templates.pool import EvalPool
+from enrich_templates.scan import scan
 
 LIBRARY_PATH = f"<lytemplates>/{library.LIBRARY_NAME}"  # how library frames appear in go-jsonnet traces
 ERROR_PREFIX = "evaluating snippet: "
@@ -50,42 +50,6 @@ class Rendered:
     fields_read: frozenset[str] = field(default_factory=frozenset)  # only filled with trace=True
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """One evaluation's result in plain data, so it can cross a process boundary."""
-
-    text: str | None = None
-    kind: str | None = None  # None = success; "assert" | "eval" | "refused" | "timeout"
-    message: str = ""
-    line: int | None = None
-    col: int | None = None
-    raw: str = ""  # the error text go-jsonnet printed (or an equivalent one for our own refusals)
-    fields_read: tuple[str, ...] = ()
-
-    def to_error(self, filename: str) -> TemplateError:
-        if self.kind == "assert":
-            return TemplateAssertionFailed(self.message)
-        if self.kind == "timeout":
-            return TemplateTimeout(self.message)
-        cls = TemplateImportRefused if self.kind == "refused" else TemplateEvalError
-        return cls(self.message, filename=filename, line=self.line, col=self.col)
-
-
-def _failure(exc: TemplateError, raw: str) -> Outcome:
-    if isinstance(exc, TemplateAssertionFailed):
-        return Outcome(kind="assert", message=exc.message, raw=raw)
-    if isinstance(exc, TemplateTimeout):
-        return Outcome(kind="timeout", message=str(exc), raw=raw)
-    assert isinstance(exc, TemplateEvalError)
-    kind = "refused" if isinstance(exc, TemplateImportRefused) else "eval"
-    return Outcome(kind=kind, message=exc.message, line=exc.line, col=exc.col, raw=raw)
-
-
-def _synthetic_raw(message: str, filename: str, line: int | None = None, col: int | None = None) -> str:
-    where = f"\n\t{filename}:{line}:{col}\t" if line is not None else ""
-    return f"{traces.RUNTIME_PREFIX}{message}{where}\n"
-
-
 def _dumps(value: Any, what: str) -> str:
     def refuse(obj: Any) -> Any:
         raise TypeError(f"{what} holds a {type(obj).__name__}, which is not JSON")
@@ -93,7 +57,7 @@ def _dumps(value: Any, what: str) -> str:
     try:
         return json.dumps(value, default=refuse)
     except (TypeError, ValueError) as exc:
-        raise ConfigError(f"cannot pass {what} to the template: {exc}") from exc
+        raise TemplateInputError(f"cannot pass {what} to the template: {exc}") from exc
 
 
 def refused_import(source: str, filename: str) -> TemplateImportRefused | None:
@@ -113,7 +77,7 @@ class TemplateEngine:
     """Thread-safe; cheap to share. One instance per process is fine.
 
     isolation="thread" (default) evaluates on worker threads and stops waiting after timeout_s; the Go
-    evaluation itself cannot be interrupted and runs on in the background (see harness.templates.pool).
+    evaluation itself cannot be interrupted and runs on in the background (see enrich_templates.pool).
     isolation="process" evaluates in a child process that is killed on timeout and has a memory cap: use it
     for templates you do not trust (the `template check` CLI does).
     """
@@ -129,9 +93,9 @@ class TemplateEngine:
         max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES,
     ) -> None:
         if max_stack < 1:
-            raise ConfigError(f"max_stack must be at least 1, got {max_stack}")
+            raise TemplateInputError(f"max_stack must be at least 1, got {max_stack}")
         if isolation not in ("thread", "process"):
-            raise ConfigError(f"isolation must be 'thread' or 'process', got {isolation!r}")
+            raise TemplateInputError(f"isolation must be 'thread' or 'process', got {isolation!r}")
         self.max_stack = max_stack
         self.timeout_s = timeout_s
         self.isolation = isolation
@@ -212,9 +176,9 @@ class TemplateEngine:
     ) -> Outcome:
         """Render to an Outcome (never raises for template faults); render() and render_text() build on it."""
         if not isinstance(source, str):
-            raise ConfigError(f"template source must be text, got {type(source).__name__}")
+            raise TemplateInputError(f"template source must be text, got {type(source).__name__}")
         if not isinstance(entity, Mapping):
-            raise ConfigError(f"entity must be a JSON object, got {type(entity).__name__}")
+            raise TemplateInputError(f"entity must be a JSON object, got {type(entity).__name__}")
         if self.isolation == "process":
             return self._isolated().evaluate(source, entity, job_config, auth_config, filename, trace)
         return self.evaluate_here(source, entity, job_config, auth_config, filename=filename, trace=trace)
@@ -234,7 +198,7 @@ class TemplateEngine:
 
     @property
     def runaway(self) -> int:
-        """Abandoned (timed-out) thread evaluations still running; see harness.templates.pool."""
+        """Abandoned (timed-out) thread evaluations still running; see enrich_templates.pool."""
         return self._pool.runaway if self._pool is not None else 0
 
     def wait_runaway(self, timeout: float) -> bool:
@@ -243,7 +207,7 @@ class TemplateEngine:
     # -- evaluation ---------------------------------------------------------------------------------------
 
     def _isolated(self) -> Any:
-        from harness.templates.isolate import IsolatedRenderer  # imported lazily: only process mode needs it
+        from enrich_templates.isolate import IsolatedRenderer  # imported lazily: only process mode needs it
 
         with self._child_lock:
             if self._child is None:
@@ -267,7 +231,7 @@ class TemplateEngine:
         """Evaluate in this process (on a pool thread when bounded and a timeout is set)."""
         refused = refused_import(source, filename)
         if refused is not None:
-            return _failure(refused, _synthetic_raw(refused.message, filename, refused.line, refused.col))
+            return failure(refused, synthetic_raw(refused.message, filename, refused.line, refused.col))
         served = library.served_for(scan(source).names, trace=trace)
         ext_vars: dict[str, str] = {}
         if "ly_entity" in served.ext_vars:
@@ -311,33 +275,33 @@ class TemplateEngine:
         try:
             text = self._pool.call(run, self.timeout_s) if bounded and self._pool is not None else run()
         except TemplateTimeout as exc:
-            return _failure(exc, _synthetic_raw(str(exc), filename))
+            return failure(exc, synthetic_raw(str(exc), filename))
         except RuntimeError as exc:
             if refusals:
                 return self._refusal(refusals[0], filename)
             if native_failures:
-                return self._callback_failure(native_failures[0], filename)
+                return self._callbackfailure(native_failures[0], filename)
             err = traces.classify(str(exc), source=source, filename=filename, library_name=LIBRARY_PATH)
             assert isinstance(err, TemplateError)
             # Reads before the failure still count: `template check` reports them either way.
-            return dataclasses.replace(_failure(err, str(exc)), fields_read=tuple(sorted(reads)))
+            return dataclasses.replace(failure(err, str(exc)), fields_read=tuple(sorted(reads)))
         if refusals:
             return self._refusal(refusals[0], filename)
         if native_failures:
-            return self._callback_failure(native_failures[0], filename)
+            return self._callbackfailure(native_failures[0], filename)
         too_big = output_too_big(text, self.max_output_bytes)
         if too_big is not None:
-            return Outcome(kind="eval", message=too_big, raw=_synthetic_raw(too_big, filename))
+            return Outcome(kind="eval", message=too_big, raw=synthetic_raw(too_big, filename))
         return Outcome(text=text, fields_read=tuple(sorted(reads)))
 
     @staticmethod
     def _refusal(refusal: Refusal, filename: str) -> Outcome:
         if refusal.unexpected:
-            return TemplateEngine._callback_failure(refusal.reason, filename)
+            return TemplateEngine._callbackfailure(refusal.reason, filename)
         msg = f"import {refusal.rel!r} refused: templates may only import '{library.LIBRARY_NAME}'"
-        return _failure(TemplateImportRefused(msg, filename=filename), _synthetic_raw(msg, filename))
+        return failure(TemplateImportRefused(msg, filename=filename), synthetic_raw(msg, filename))
 
     @staticmethod
-    def _callback_failure(reason: str, filename: str) -> Outcome:
+    def _callbackfailure(reason: str, filename: str) -> Outcome:
         msg = f"internal error in the template engine: {reason}"
-        return _failure(TemplateEvalError(msg, filename=filename), _synthetic_raw(msg, filename))
+        return failure(TemplateEvalError(msg, filename=filename), synthetic_raw(msg, filename))

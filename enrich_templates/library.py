@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from harness.templates.scan import scan
+from enrich_templates.scan import scan
 
 LIBRARY_NAME = "lytemplates.libsonnet"
 
@@ -40,7 +40,7 @@ class Served:
 
 
 def full_source() -> str:
-    return resources.files("harness.templates").joinpath(LIBRARY_NAME).read_text(encoding="utf-8")
+    return resources.files("enrich_templates").joinpath(LIBRARY_NAME).read_text(encoding="utf-8")
 
 
 def _unit_name(first_line: str) -> str:
