@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -49,3 +51,29 @@ def run_variant(scenario_file: Callable[[str], Path]) -> Callable[[str], engine.
 
 def failed_checks(result: engine.ScenarioResult) -> list[dict]:
     return [c.to_dict() for c in result.checks if not c.ok]
+
+
+# One Playwright per test session: a second sync_playwright() while one is open fails ("Sync API inside the
+# asyncio loop"), so every browser test (reports, pictures) shares this browser.
+CHROMIUM = os.environ.get("ENRICHSIM_CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"CI is set but there is no chromium at {CHROMIUM}: .ci/run installs it (apt-get install "
+                        "chromium)")
+        pytest.skip(f"no chromium at {CHROMIUM} (apt-get install chromium); browser tests need it")
+    try:
+        from playwright import sync_api
+    except ImportError:
+        if os.environ.get("CI"):
+            pytest.fail("CI is set but the playwright package (dev extra) is not installed")
+        pytest.skip("the playwright package (dev extra) is not installed")
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            yield b
+        finally:
+            b.close()

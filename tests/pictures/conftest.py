@@ -6,7 +6,6 @@ Never `playwright install`: the browser is Debian's (`apt-get install chromium`;
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,30 +14,6 @@ from typing import Any
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # `import pictures_helpers` (no __init__.py here)
-
-CHROMIUM = os.environ.get("ENRICHSIM_CHROMIUM", "/usr/bin/chromium")
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"CI is set but there is no chromium at {CHROMIUM}: .ci/run installs it (apt-get install "
-                        "chromium)")
-        pytest.skip(f"no chromium at {CHROMIUM} (apt-get install chromium); browser tests need it")
-    try:
-        from playwright import sync_api
-    except ImportError:
-        if os.environ.get("CI"):
-            pytest.fail("CI is set but the playwright package (dev extra) is not installed")
-        pytest.skip("the playwright package (dev extra) is not installed")
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        try:
-            yield b
-        finally:
-            b.close()
-
 
 class Page:
     """A page plus every console error and uncaught exception it produced."""

@@ -34,7 +34,9 @@ def routes(app: Flask, prefix: str, *, admin: bool) -> list[tuple[str, str]]:
 
 LYTICS = lytics_app({"API_KEY": API_KEY, "ADMIN_KEY": ADMIN_KEY})
 ANSIRA = ansira_app({"ADMIN_KEY": ADMIN_KEY})
-LYTICS_PUBLIC = [r for r in routes(LYTICS, "/", admin=False) if r[1] != "/openapi.json"]
+# the API's own description is open, as the real Lytics docs are: the OpenAPI document and its Swagger UI (/docs)
+LYTICS_PUBLIC = [r for r in routes(LYTICS, "/", admin=False)
+                 if r[1] != "/openapi.json" and not r[1].startswith("/docs")]
 LYTICS_ADMIN = [r for r in routes(LYTICS, "/__admin", admin=True) if r[1] != "/__admin/health"]
 ANSIRA_ADMIN = routes(ANSIRA, "/__admin", admin=True)
 

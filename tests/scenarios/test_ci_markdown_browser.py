@@ -8,9 +8,7 @@ Skipped only when no chromium is installed and CI is not set; never `playwright 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,23 +21,17 @@ from harness.scenario import report
 from harness.scenario.checks import CheckResult
 from harness.scenario.engine import ScenarioResult
 
-CHROMIUM = os.environ.get("ENRICHSIM_CHROMIUM", "/usr/bin/chromium")
 NASTY = "expected <= 5 | not 6, actual 7\n<script>window.pwned = 1</script> <b>bold</b> &amp;"
 
 
 @pytest.fixture(scope="module")
-def page() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"CI is set but there is no chromium at {CHROMIUM} (apt-get install chromium)")
-        pytest.skip(f"no chromium at {CHROMIUM} (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package (dev extra) is missing")
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        try:
-            yield browser.new_page()
-        finally:
-            browser.close()
+def page(browser: Any) -> Iterator[Any]:
+    """A page of the session's shared browser (tests/conftest.py)."""
+    ctx = browser.new_context()
+    try:
+        yield ctx.new_page()
+    finally:
+        ctx.close()
 
 
 def _show(page: Any, md: str) -> list[list[list[str]]]:
