@@ -225,7 +225,8 @@ class EnrichmentJob:
             self._send_cond.notify_all()
         self.gate.close()
         for w in self._workers:
-            w.join(max(0.0, deadline - self.clock.monotonic()))
+            if w.ident is not None:  # started (a job driven by work_one() in a test has no worker threads)
+                w.join(max(0.0, deadline - self.clock.monotonic()))
         self._writeback_stop.set()
         self.writeback.join(max(0.0, deadline - self.clock.monotonic()))
         self.session.close()
