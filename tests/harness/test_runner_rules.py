@@ -80,6 +80,7 @@ class FakeSession:
                           "body": data, "at": self.clock.monotonic()})
         if isinstance(step, Exception):
             raise step
+        assert isinstance(step, tuple), "two side-effect steps in a row"
         status, hdrs, body = step
         msg = http.client.HTTPMessage()
         for k, v in hdrs.items():
