@@ -18,9 +18,8 @@ import itertools
 import logging
 import threading
 import uuid
-from collections import OrderedDict
-from collections.abc import Callable, Mapping
-from typing import Any, Protocol, cast
+from collections.abc import Callable
+from typing import Any, cast
 
 import requests
 
@@ -30,40 +29,22 @@ from harness.http import HttpSession, Timeouts, webhook_session
 from harness.redact import REDACTOR
 from harness.retry_after import HEADER as REQUEST_ID_HEADER
 from harness.runner.answer import Answer, Verdict, classify
-from harness.runner.clock import SYSTEM_CLOCK, Clock
-from harness.runner.delivery import JobSpec, Placement, require_secure_url
+from harness.runner.delivery import JobSpec, Placement, render_request
 from harness.runner.lytics import LyticsClient
-from harness.runner.oauth import TokenManager
+from harness.runner.oauth import token_manager_for
 from harness.runner.options import RunnerOptions
 from harness.runner.outcomes import ENRICHED, OMITTED, Outcome, OutcomeLog
 from harness.runner.pacing import Gate, backoff_delay
+from harness.runner.ports import SYSTEM_CLOCK, Clock, TokenSource, WebhookSession
 from harness.runner.queue import WorkItem, WorkQueue, scan_item
+from harness.runner.roster import Roster
+from harness.runner.sends import SendSlots
 from harness.runner.state import USER_STATES, JobState
 from harness.runner.writeback import WriteBack
-from harness.templates import TemplateEngine, build_entity, default_payload, encode_body, split_override
+from harness.templates import TemplateEngine
 from harness.timefmt import rfc3339
 
 log = logging.getLogger("harness.runner.job")
-
-
-class WebhookSession(Protocol):
-    """How the job sends (harness.connpool.PoolSession; a fake in unit tests)."""
-
-    def request(self, method: str, url: str, *, params: Mapping[str, Any] | None = None,
-                headers: Mapping[str, str] | None = None, data: bytes | str | Mapping[str, Any] | None = None,
-                before_send: Callable[[], bool] | None = None) -> Reply: ...
-
-    def close(self) -> None: ...
-
-
-class TokenSource(Protocol):
-    """Where the job's OAuth tokens come from (TokenManager; a fake in unit tests)."""
-
-    fetches: int
-
-    def get(self) -> str: ...
-
-    def invalidate(self, value: str) -> None: ...
 
 
 class EnrichmentJob:
@@ -88,15 +69,10 @@ class EnrichmentJob:
         # A slot is held from a user's pick-up until its write-back lands: at most max_unlanded (2 x worker_count)
         # users are ever answered-but-not-landed, the users a crash can cost a second call (docs/reliability.md).
         self._unlanded = threading.Semaphore(options.unlanded_limit(self.spec.worker_count))
-        self._paused = threading.Event()
-        # Requests (token fetch + webhook call) in flight; pause() waits for zero so that the acknowledgement
-        # Lytics shows (`paused`) means no further call of this job can happen until resume.
-        self._sending = 0
-        self._send_cond = threading.Condition()
+        self._sends = SendSlots(self._stop)
         self._queue = WorkQueue()
         self._lock = threading.Lock()
-        self._active: set[str] = set()
-        self._completed: OrderedDict[str, float] = OrderedDict()
+        self._roster = Roster()
         self._in_flight = 0
         self._calls = 0
         self._logs: list[dict[str, Any]] = []
@@ -114,15 +90,9 @@ class EnrichmentJob:
         if auths:
             self.auth_config = dict(auths[0].get("config") or {})
             self.placement = Placement.from_auth_config(self.auth_config)
-            if self.auth_config.get("token_url") and tokens is None:
-                scopes = self.auth_config.get("scopes") or None
-                if isinstance(scopes, str):
-                    scopes = [s for s in scopes.replace(",", " ").split() if s]
-                token_url = require_secure_url(str(self.auth_config["token_url"]), "token_url",
-                                               options.allow_http_hosts)
-                self.tokens = TokenManager(cast(HttpSession, self.session), token_url,
-                                           self.auth_config["client_id"], self.auth_config["client_secret"],
-                                           scopes=scopes, clock=clock.monotonic)
+            if tokens is None:
+                self.tokens = token_manager_for(self.auth_config, cast(HttpSession, self.session),
+                                                allow_http_hosts=options.allow_http_hosts, clock=clock.monotonic)
         self.writeback = WriteBack(lytics, self.spec.stream, self._landed, batch_size=options.writeback_batch,
                                    stop=self._writeback_stop,
                                    flush_at=options.unlanded_limit(self.spec.worker_count),
@@ -159,16 +129,13 @@ class EnrichmentJob:
 
     def pause(self, timeout: float | None = None) -> bool:
         """Stop starting requests and wait for those in flight; True once none is (the pause may be acknowledged)."""
-        with self._send_cond:
-            self._paused.set()
-            self.state.pause()
+        self._sends.pause()
+        self.state.pause()
         return self.quiesce(timeout)
 
     def resume(self) -> None:
-        with self._send_cond:
-            self._paused.clear()
-            self.state.resume()
-            self._send_cond.notify_all()
+        self.state.resume()
+        self._sends.resume()
 
     def end(self, status: str, message: str | None = None) -> None:
         """Stop the job for good, as `deleted`/`killed` (the user) or `dropped` (the runner, saying why)."""
@@ -189,24 +156,7 @@ class EnrichmentJob:
 
     def quiesce(self, timeout: float | None = None) -> bool:
         """Wait until no request of this job is in flight (bounded by the request timeout unless given)."""
-        bound = self.options.request_timeout_s + 5.0 if timeout is None else timeout
-        with self._send_cond:
-            return self._send_cond.wait_for(lambda: self._sending == 0, timeout=bound)
-
-    def _begin_send(self) -> bool:
-        """Block while paused; False once the job stopped. Every outbound call sits between this and _end_send."""
-        with self._send_cond:
-            while self._paused.is_set() and not self._stop.is_set():
-                self._send_cond.wait(0.25)
-            if self._stop.is_set():
-                return False
-            self._sending += 1
-            return True
-
-    def _end_send(self) -> None:
-        with self._send_cond:
-            self._sending -= 1
-            self._send_cond.notify_all()
+        return self._sends.quiesce(self.options.request_timeout_s + 5.0 if timeout is None else timeout)
 
     def _request(self, url: str, params: dict[str, str], headers: dict[str, str], body: bytes,
                  before_send: Callable[[], bool]) -> Reply:
@@ -214,15 +164,14 @@ class EnrichmentJob:
             return self.session.request(self.spec.http_method, url, params=params, headers=headers, data=body,
                                         before_send=before_send)
         finally:
-            self._end_send()
+            self._sends.end()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop taking work, let in-flight requests finish, flush the write-back; queued users stay pending."""
         self._queue.close()
         deadline = self.clock.monotonic() + timeout
         self._stop.set()
-        with self._send_cond:
-            self._send_cond.notify_all()
+        self._sends.wake()
         self.gate.close()
         for w in self._workers:
             if w.ident is not None:  # started (a job driven by work_one() in a test has no worker threads)
@@ -234,26 +183,19 @@ class EnrichmentJob:
     @property
     def idle(self) -> bool:
         with self._lock:
-            busy = self._in_flight > 0 or bool(self._active)
+            busy = self._in_flight > 0 or self._roster.held > 0
         return (not busy and len(self._queue) == 0 and self.writeback.pending == 0
                 and not any(t.is_alive() for t in self._backfills))
 
     # -- intake ---------------------------------------------------------------------------------------------
     def submit(self, item: WorkItem, *, backfill: bool = False) -> bool:
         """Queue a user unless it is already queued, in flight, or was enriched after this trigger happened."""
-        with self._lock:
-            if item.profile_id in self._active:
-                self.outcomes.count("deduplicated")
-                return False
-            done = self._completed.get(item.profile_id)
-            if done is not None and done >= item.event_ts:
-                self.outcomes.count("deduplicated")
-                return False
-            self._active.add(item.profile_id)
+        if not self._roster.claim(item.profile_id, item.event_ts):
+            self.outcomes.count("deduplicated")
+            return False
         self.outcomes.count("triggered")
         if not self._queue.put(item, backfill=backfill, stop=self._stop):
-            with self._lock:
-                self._active.discard(item.profile_id)
+            self._roster.release([item.profile_id])
             return False
         return True
 
@@ -282,7 +224,7 @@ class EnrichmentJob:
     # -- workers --------------------------------------------------------------------------------------------
     def _work(self) -> None:
         while not self._stop.is_set():
-            if self._paused.is_set() or self.state.failed:
+            if self._sends.paused or self.state.failed:
                 self._stop.wait(0.1)
                 continue
             self.work_one(timeout=0.25)
@@ -309,29 +251,20 @@ class EnrichmentJob:
                 self._in_flight -= 1
         if not handed_off:
             self._unlanded.release()
-            with self._lock:
-                self._active.discard(item.profile_id)
+            self._roster.release([item.profile_id])
         return True
 
     def _render(self, item: WorkItem, outcome: Outcome) -> tuple[str, dict[str, str], bytes] | None:
         """The request as Lytics would send it; None when the user is omitted (assert, template or URL error)."""
         try:
-            if self.spec.template_source is None:
-                o_url, o_headers, body = None, None, default_payload(item.profile, self.spec.user_fields)
-            else:
-                entity = build_entity(item.profile, self.spec.user_fields, item.segment_events)
-                value = self.engine.render(self.spec.template_source, entity, self.spec.config,
-                                           filename=f"{self.spec.template_name or 'template'}.jsonnet").value
-                o_url, o_headers, body = split_override(value)
-            if o_url:
-                require_secure_url(o_url, "ly_template_url", self.options.allow_http_hosts)
+            return render_request(self.spec, self.engine, item.profile, item.segment_events,
+                                  self.options.allow_http_hosts)
         except TemplateAssertionFailed as exc:
             self._omit(outcome, f"assert: {exc.message}")
             return None
         except (TemplateError, ConfigError) as exc:
             self._omit(outcome, f"template error: {REDACTOR(exc)}")
             return None
-        return o_url or self.spec.webhook_url, dict(o_headers or {}), encode_body(body)
 
     def _process(self, item: WorkItem) -> bool:
         """Send one user until its answer settles it; True when the answer went to the write-back (still active)."""
@@ -402,7 +335,7 @@ class EnrichmentJob:
                 outcome.reason = "max-calls cap reached"
                 return False
             self._calls += 1
-        if not self._begin_send():  # paused: wait here, holding the user; stopped: the user stays pending
+        if not self._sends.begin():  # paused: wait here, holding the user; stopped: the user stays pending
             outcome.reason = "job stopped"
             return False
         return True
@@ -415,7 +348,7 @@ class EnrichmentJob:
         try:
             return True, self.tokens.get()
         except RemoteError as exc:
-            self._end_send()
+            self._sends.end()
             self.outcomes.count("token_errors")
             outcome.reason = f"token: {REDACTOR(exc)}"
             self._failed_request(outcome, str(outcome.reason))
@@ -505,13 +438,7 @@ class EnrichmentJob:
     def _landed(self, tags: list[Any], landed_at: float) -> None:
         for _item, outcome in tags:
             self.outcomes.finish(outcome, ENRICHED, done_ts=landed_at)
-        with self._lock:
-            for item, _ in tags:
-                self._active.discard(item.profile_id)
-                self._completed[item.profile_id] = landed_at
-                self._completed.move_to_end(item.profile_id)
-            while len(self._completed) > 2_000_000:
-                self._completed.popitem(last=False)
+        self._roster.landed([item.profile_id for item, _ in tags], landed_at)
         for _ in tags:
             self._unlanded.release()
         self._log("info", f"{len(tags)} users enriched", "added", {"added": len(tags)}, quiet=True)
@@ -525,9 +452,7 @@ class EnrichmentJob:
         for _item, outcome in tags:
             outcome.reason = reason
         self.outcomes.count("writeback_lost", len(tags))
-        with self._lock:
-            for item, _ in tags:
-                self._active.discard(item.profile_id)
+        self._roster.release([item.profile_id for item, _ in tags])
         for _ in tags:
             self._unlanded.release()
         self._log("warning", f"{len(tags)} users not written back: {reason}", "writeback_lost", quiet=not first)

@@ -1,10 +1,36 @@
-"""The runner's sense of time, injectable: the real clocks by default, a fake one in unit tests of the rules."""
+"""What an EnrichmentJob can be given instead of building it: session, clock, token source (fakes in unit tests).
+
+The defaults are the real thing: harness.connpool.PoolSession, SystemClock, harness.runner.oauth.TokenManager.
+"""
 
 from __future__ import annotations
 
 import threading
 import time
-from typing import Protocol
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+from harness.connpool import Reply
+
+
+class WebhookSession(Protocol):
+    """How the job sends (PoolSession's call shape); `before_send` False means not sent (SendCancelled)."""
+
+    def request(self, method: str, url: str, *, params: Mapping[str, Any] | None = None,
+                headers: Mapping[str, str] | None = None, data: bytes | str | Mapping[str, Any] | None = None,
+                before_send: Callable[[], bool] | None = None) -> Reply: ...
+
+    def close(self) -> None: ...
+
+
+class TokenSource(Protocol):
+    """Where the job's OAuth tokens come from: one cached token, forgotten when the API refuses it."""
+
+    fetches: int
+
+    def get(self) -> str: ...
+
+    def invalidate(self, value: str) -> None: ...
 
 
 class Clock(Protocol):
