@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from harness.errors import ConfigError
+from harness.hosts import is_loopback
 from harness.templates import TemplateEngine, build_entity, default_payload, encode_body, split_override
 
 TOKEN_PLACEHOLDER = "{token}"
 NEVER_RETRY = frozenset({400, 404, 413})
-
-
-def is_loopback(host: str | None) -> bool:
-    if not host:
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def require_secure_url(url: str, what: str, http_hosts: tuple[str, ...] = ()) -> str:

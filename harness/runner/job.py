@@ -483,7 +483,3 @@ class EnrichmentJob:
         status, message = self.state.snapshot()
         return {"status": None if status in USER_STATES else status, "message": message, "counters": counters,
                 "logs": logs[-500:]}
-
-    def pending_items(self) -> list[WorkItem]:
-        return self._queue.drain()
-

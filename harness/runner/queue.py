@@ -98,14 +98,6 @@ class WorkQueue:
             self._cond.notify_all()
             return item
 
-    def drain(self) -> list[WorkItem]:
-        with self._cond:
-            items = list(self._realtime) + list(self._backfill)
-            self._realtime.clear()
-            self._backfill.clear()
-            self._cond.notify_all()
-            return items
-
     def close(self) -> None:
         with self._cond:
             self._closed = True

@@ -22,8 +22,9 @@ from typing import Any
 
 from harness.errors import ConfigError, RemoteError, TransportError
 from harness.redact import REDACTOR
-from harness.runner.job import EnrichmentJob, RunnerOptions
+from harness.runner.job import EnrichmentJob
 from harness.runner.lytics import FeedGone, FeedPage, LeaseRefused, LyticsClient
+from harness.runner.options import RunnerOptions
 from harness.runner.outcomes import OutcomeLog
 from harness.runner.queue import WorkItem, feed_item
 from harness.templates import TemplateEngine
