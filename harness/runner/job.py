@@ -30,6 +30,7 @@ from harness.redact import REDACTOR
 from harness.retry_after import HEADER as REQUEST_ID_HEADER
 from harness.runner.answer import Answer, Verdict, classify
 from harness.runner.delivery import JobSpec, Placement, render_request
+from harness.runner.joblog import JobLog
 from harness.runner.lytics import LyticsClient
 from harness.runner.oauth import token_manager_for
 from harness.runner.options import RunnerOptions
@@ -42,7 +43,6 @@ from harness.runner.sends import SendSlots
 from harness.runner.state import USER_STATES, JobState
 from harness.runner.writeback import WriteBack
 from harness.templates import TemplateEngine
-from harness.timefmt import rfc3339
 
 log = logging.getLogger("harness.runner.job")
 
@@ -75,7 +75,8 @@ class EnrichmentJob:
         self._roster = Roster()
         self._in_flight = 0
         self._calls = 0
-        self._logs: list[dict[str, Any]] = []
+        self.joblog = JobLog(self.spec.job_id, clock.time)
+        self._log = self.joblog.add
         self._backfills: list[threading.Thread] = []
         self.gate = Gate(rate=options.rate_limit, burst=options.rate_burst, clock=clock.monotonic, wall=clock.time,
                          waiter=clock.wait)
@@ -462,19 +463,8 @@ class EnrichmentJob:
         return len(self._queue)
 
     # -- reporting ------------------------------------------------------------------------------------------
-    def _log(self, level: str, message: str, code: str, context: dict[str, Any] | None = None, *,
-             quiet: bool = False, console: str | None = None) -> None:
-        """`level` is what the job's Lytics log shows; `console` (default: the same) what this process logs."""
-        msg = REDACTOR(message)
-        if not quiet:
-            getattr(log, console or level)("[job %s] %s", self.spec.job_id[:8], msg)
-        with self._lock:
-            self._logs.append({"level": level, "message": msg, "code": code, "context": context or {},
-                               "timestamp": rfc3339(self.clock.time())})
-
     def take_report(self) -> dict[str, Any]:
-        with self._lock:
-            logs, self._logs = self._logs, []
+        logs = self.joblog.take()
         counters = dict(self.outcomes.counters)
         counters["token_fetches"] = self.tokens.fetches if self.tokens else 0
         counters["writeback_failures"] = self.writeback.failures
@@ -482,4 +472,4 @@ class EnrichmentJob:
         # paused/killed/deleted belong to the user (Lytics shows them); the runner reports only its own states
         status, message = self.state.snapshot()
         return {"status": None if status in USER_STATES else status, "message": message, "counters": counters,
-                "logs": logs[-500:]}
+                "logs": logs}
