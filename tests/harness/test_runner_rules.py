@@ -17,15 +17,18 @@ from typing import Any, cast
 import pytest
 import requests
 
-from harness.connpool import Reply, SendCancelled
-from harness.errors import AuthError
+from harness.connpool import PoolSession, Reply, SendCancelled
+from harness.errors import AuthError, ConfigError
+from harness.http import HttpSession
 from harness.retry_after import HEADER as REQUEST_ID_HEADER
 from harness.runner.answer import Verdict, classify
 from harness.runner.job import EnrichmentJob
 from harness.runner.lytics import LyticsClient
+from harness.runner.oauth import TokenManager, token_manager_for
 from harness.runner.options import RunnerOptions
 from harness.runner.outcomes import ENRICHED, OMITTED, PENDING, OutcomeLog
 from harness.runner.queue import feed_item, identity_of, scan_item
+from harness.runner.roster import Roster
 from harness.runner.state import JobState
 from harness.templates import TemplateEngine
 
@@ -418,3 +421,38 @@ def test_resync_rereads_the_audiences_into_the_queue() -> None:
     rig.job.resync()
     assert rig.lytics.scanned.wait(5)
     assert rig.job.queued == 2 and rig.counters["backfill_seen"] == 2 and not rig.job.idle
+
+
+def test_roster_holds_a_user_once_and_refuses_triggers_older_than_its_enrichment() -> None:
+    roster = Roster()
+    assert roster.claim("u", 10.0) and not roster.claim("u", 11.0)  # held: queued or in flight
+    roster.landed(["u"], 20.0)
+    assert roster.held == 0
+    assert not roster.claim("u", 15.0)  # a backfill page read before the answer landed
+    assert roster.claim("u", 25.0)  # a later enter is a new trigger
+    roster.release(["u"])
+    assert roster.held == 0
+
+
+def test_the_token_manager_comes_from_the_auth_config() -> None:
+    session = cast(HttpSession, FakeSession(FakeClock()))
+    assert token_manager_for({"webhook_request_params": "access_token={token}"}, session) is None  # no OAuth
+    mgr = token_manager_for({"token_url": "http://127.0.0.1:1/token", "client_id": "c", "client_secret": "s3cr3t",
+                             "scopes": "user.read, user.write"}, session)
+    assert mgr is not None and mgr._scopes == ["user.read", "user.write"] and "s3cr3t" not in repr(mgr)
+    with pytest.raises(ConfigError, match="token_url must be an https URL"):
+        token_manager_for({"token_url": "http://ansira.example/token", "client_id": "c", "client_secret": "s"},
+                          session)
+
+
+def test_a_job_without_injection_builds_its_own_parts() -> None:
+    runtime = {"job": {"id": "job-2", "name": "n", "config": {"webhook_url": "http://127.0.0.1:9/x"}},
+               "auths": [{"config": {"token_url": "http://127.0.0.1:9/token", "client_id": "c",
+                                     "client_secret": "s"}}]}
+    job = EnrichmentJob(runtime, cast(LyticsClient, FakeLytics()), cast(TemplateEngine, None), OutcomeLog(), [],
+                        RunnerOptions())
+    try:
+        assert isinstance(job.tokens, TokenManager) and isinstance(job.session, PoolSession)
+        assert job.status == "running" and job.take_report()["status"] == "running"
+    finally:
+        job.session.close()
