@@ -284,11 +284,7 @@ class EnrichmentJob:
             fetched, token = self._token(outcome)
             if not fetched:
                 continue
-            headers, params = self.placement.apply(token)
-            headers.update(extra_headers)
-            headers.setdefault("Content-Type", "application/json")
-            request_id = f"{self._request_prefix}-{next(self._request_seq)}"
-            headers[REQUEST_ID_HEADER] = request_id  # joins the runner's request log to Ansira's journal
+            request_id, headers, params = self._prepare(token, extra_headers)
             sent = self._send(item, outcome, request_id, url, params, headers, body)
             if sent is None:
                 continue
@@ -299,9 +295,7 @@ class EnrichmentJob:
                               ignore_retry_after=self.options.ignore_retry_after, now=self.clock.time())
             self._record(item, outcome, request_id, sent_ts, resp.status_code, answer)
             if answer.drop_token and token is not None and self.tokens is not None:
-                # every refused token goes (a later revocation must not leave a dead token cached); only the
-                # user's first 401 earns an immediate retry, later ones are failures
-                self.tokens.invalidate(token)
+                self.tokens.invalidate(token)  # on every 401: a revoked token must not stay cached
             if answer.verdict is Verdict.REFRESH:
                 refreshed = True
                 self.outcomes.count("token_refresh_on_401")
@@ -354,6 +348,16 @@ class EnrichmentJob:
             outcome.reason = f"token: {REDACTOR(exc)}"
             self._failed_request(outcome, str(outcome.reason))
             return False, None
+
+    def _prepare(self, token: str | None, extra_headers: dict[str, str]) -> tuple[str, dict[str, str], dict[str, str]]:
+        """Request id, headers and params of one attempt: the token where the auth places it, then the template's
+        headers; the request id joins the runner's request log to Ansira's journal."""
+        headers, params = self.placement.apply(token)
+        headers.update(extra_headers)
+        headers.setdefault("Content-Type", "application/json")
+        request_id = f"{self._request_prefix}-{next(self._request_seq)}"
+        headers[REQUEST_ID_HEADER] = request_id
+        return request_id, headers, params
 
     def _send(self, item: WorkItem, outcome: Outcome, request_id: str, url: str, params: dict[str, str],
               headers: dict[str, str], body: bytes) -> tuple[Reply, float] | None:
