@@ -140,9 +140,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("scenarios", nargs="*", help=f"files or folders (default {DEFAULT_SCENARIO}, else scenarios/, "
                                                    "from the current folder)")
     run.add_argument("-k", help="only scenarios whose file name contains this")
-    run.add_argument("--report", choices=("text", "json", "junit", "markdown"), default="text",
-                     help="what to print: markdown is a summary for a CI step summary (docs/ci.md)")
-    run.add_argument("--out", help="also write report.json, junit.xml, report.txt and summary.md into this folder")
+    run.add_argument("--report", choices=("text", "json", "junit", "markdown", "html"), default="text",
+                     help="what to print: markdown is a summary for a CI step summary (docs/ci.md); html a "
+                          "self-contained page with check tables and timelines (docs/pictures.md)")
+    run.add_argument("--out", help="also write report.json, junit.xml, report.txt, summary.md and report.html into "
+                                   "this folder")
     run.add_argument("--dry-run", action="store_true", help="render every request and log it; send nothing")
     run.add_argument("--max-calls", type=int, help="hard cap on webhook requests (live validation safety)")
     run.add_argument("--target", action="append", metavar="READY_FILE", help="run against an already running stack "

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import ConfigError
+from harness.framing import IDLE_TIMEOUT_S
 from harness.redact import REDACTOR
 
 log = logging.getLogger("harness.procs")
@@ -97,6 +98,8 @@ def cmd_mock(args: argparse.Namespace) -> int:
     if args.service == "lytics" and args.ansira_client_secret_env:
         raise ConfigError("--ansira-client-secret-env applies to mock ansira")
     admin_key = secret_from_env(args.admin_key_env, "--admin-key-env")
+    if not args.idle_timeout > 0:
+        raise ConfigError(f"--idle-timeout must be a positive number of seconds, got {args.idle_timeout:g}")
     public = public_host(args.host, args.public_host)
     warn_if_exposed(args.host, f"mock {args.service}")
     if args.service == "ansira":
@@ -108,13 +111,14 @@ def cmd_mock(args: argparse.Namespace) -> int:
         clients = behaviour.get("clients") if isinstance(behaviour, dict) else None
         if secret and isinstance(clients, list) and clients and isinstance(clients[0], dict):
             clients[0]["client_secret"] = secret  # the first client's: the one the ready file names
-        app = cassette_app(args, create_app({"BEHAVIOUR": behaviour, "SEED": args.seed, "ADMIN_KEY": admin_key}))
+        mock_app = create_app({"BEHAVIOUR": behaviour, "SEED": args.seed, "ADMIN_KEY": admin_key})
+        app = cassette_app(args, mock_app)  # the mock itself, or a recording proxy / replayer in front of it
         client = behaviour["clients"][0]
         if args.server == "waitress" and (drops := _drop_faults(behaviour)):
             raise ConfigError(f"--server {args.server} cannot drop connections; {', '.join(drops)} need werkzeug")
         srv = server_thread(app, server=args.server, threads=args.threads, host=args.host, port=args.port,
-                            name="mock-ansira")
-        url = app.config["PUBLIC_URL"] = base_url(public, srv.port)
+                            name="mock-ansira", idle_timeout=args.idle_timeout)
+        url = mock_app.config["PUBLIC_URL"] = base_url(public, srv.port)
         srv.start(ready_path="/__admin/health")
         ansira = {"url": url, "client_id": client["client_id"], "client_secret": client["client_secret"],
                   "source_code": behaviour["source_codes"][0]}
@@ -129,14 +133,17 @@ def cmd_mock(args: argparse.Namespace) -> int:
         app = lytics_app({"API_KEY": api_key, "ADMIN_KEY": admin_key,
                           "ALLOW_HTTP_HOSTS": allow_http_hosts(args.allow_http_host)})
         srv = server_thread(app, server=args.server, threads=args.threads, host=args.host, port=args.port,
-                            name="mock-lytics")
+                            name="mock-lytics", idle_timeout=args.idle_timeout)
         url = app.config["PUBLIC_URL"] = base_url(public, srv.port)
         srv.start(ready_path="/__admin/health")
         info = ready_document("mock-lytics", host=args.host, public=public, lytics={"url": url, "api_key": api_key},
                               extra={"url": url, **({"admin_key": admin_key} if admin_key else {})})
+    from harness.pictures.serve import mock_console, stopping
+
+    console, line = mock_console(args, srv.url, info, admin_key, public)
     write_ready(args.ready_file, info)
-    print(f"mock {args.service} on {url}", flush=True)
-    wait_for_signal(srv.stop)
+    print(f"mock {args.service} on {url}" + (f"\n{line}" if line else ""), flush=True)
+    wait_for_signal(stopping(console, srv))
     return 0
 
 
@@ -201,12 +208,17 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                       help="werkzeug (default; closes every connection); werkzeug-keepalive, waitress or lean keep "
                            "connections open, for load tests (lean spends the least CPU per request)")
     mock.add_argument("--threads", type=int, default=32, help="waitress worker threads (default 32)")
+    mock.add_argument("--idle-timeout", type=float, default=IDLE_TIMEOUT_S, metavar="SECONDS",
+                      help=f"close a connection that sends nothing for this long (default {IDLE_TIMEOUT_S:g})")
     from harness.verify.cli import add_mock_options
 
     add_mock_options(mock)
     from harness.service import add_service_args
 
     add_service_args(mock, lytics=True, ansira=True, api_key_env=False, admin_key_env=False)
+    from harness.pictures.serve import add_console_args
+
+    add_console_args(mock)
     mock.set_defaults(func=cmd_mock)
 
     run = sub.add_parser("runner", help="run the enrichment runner against a (mock) Lytics until interrupted")

@@ -21,18 +21,29 @@ def cmd_serve(args: argparse.Namespace) -> int:
                   allow_http_hosts=hosts)
     stack.start()
     info = stack.ready_document()
+    console = None
     try:
+        from harness.pictures.serve import serve_console, stopping
+
+        console, line = serve_console(args, stack, info, info.get("public_host"))
         write_ready(args.ready_file, info)
+        if line:
+            print(line, flush=True)
         print(f"mock Lytics  {info['lytics_url']}\nmock Ansira  {info['ansira_url']}\n"
               f"runner       following {info['lytics_url']}/__admin/feed\n"
               f"credentials  {'written to ' + args.ready_file if args.ready_file else 'use --ready-file to get them'}"
               "\nCtrl-C to stop.", flush=True)
     except BaseException:
+        if console is not None:
+            console.stop()
         stack.stop()
         raise
-    wait_for_signal(stack.stop)
+    wait_for_signal(stopping(console, stack))
     return 0
 
 
 def add_serve_args(srv: argparse.ArgumentParser) -> None:
+    from harness.pictures.serve import add_console_args
+
     add_service_args(srv, lytics=True, ansira=True)
+    add_console_args(srv)

@@ -4,7 +4,9 @@ Measured on the mocks, werkzeug's dev server and waitress spend more CPU per req
 serve (email-parser headers and a drain `select` per request in werkzeug; a hand-off from the I/O thread to a
 worker thread in waitress). In a load test that CPU is the simulator measuring itself, so `harness mock --server
 lean` parses the request line and headers by hand, reads the body before the app runs (the next request on the
-connection always starts where it should), and writes each response with one `sendall`.
+connection always starts where it should), and writes each response with one `sendall`. Framing is strict and
+bounded (harness/framing.py): the body is read up to the app's limit, bad framing is a 400 that closes, headers
+and idle time are bounded, and running out of descriptors (EMFILE) pauses accepting instead of ending it.
 
 What it does not do: TLS, pipelining beyond sequential keep-alive, streaming responses (a body without
 Content-Length is buffered to compute it), HTTP/2. The app gets the socket as `werkzeug.socket`, so mock Ansira's
@@ -13,7 +15,6 @@ Content-Length is buffered to compute it), HTTP/2. The app gets the socket as `w
 
 from __future__ import annotations
 
-import io
 import logging
 import socket
 import sys
@@ -22,71 +23,85 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
+from harness.framing import (
+    IDLE_TIMEOUT_S,
+    MAX_HEADER_BYTES,
+    MAX_HEADERS,
+    MAX_REQUEST_LINE,
+    RESOURCE_ERRNOS,
+    Body,
+    FramingError,
+    body_limit,
+    error_response,
+    linger_close,
+    parse_framing,
+    read_body,
+)
 from harness.redact import REDACTOR
 from harness.servers import BackgroundServer
 
 log = logging.getLogger("harness.servers")
 
-MAX_LINE = 65_536
-MAX_HEADERS = 100
-MAX_BODY = 16 * 1024 * 1024  # read up front; a larger body is handed over as a bounded stream and the connection closes
-_REASONS = {200: "OK", 201: "Created", 204: "No Content", 400: "Bad Request", 413: "Payload Too Large",
-            414: "URI Too Long", 431: "Request Header Fields Too Large", 500: "Internal Server Error"}
-
-
-class _BadRequest(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-class _Bounded(io.RawIOBase):
-    """At most `left` bytes of the connection: a body too large to read up front."""
-
-    def __init__(self, rfile: Any, left: int) -> None:
-        self._rfile = rfile
-        self._left = left
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b: Any) -> int:
-        n = min(len(b), self._left)
-        if n <= 0:
-            return 0
-        data = self._rfile.read(n)
-        b[: len(data)] = data
-        self._left -= len(data)
-        return len(data)
+_BadRequest = FramingError  # a request this server refuses itself: answered with its status, then closed
 
 
 class LeanServer:
-    def __init__(self, app: Callable[..., Iterable[bytes]], host: str, port: int) -> None:
+    def __init__(self, app: Callable[..., Iterable[bytes]], host: str, port: int, *,
+                 idle_timeout: float = IDLE_TIMEOUT_S) -> None:
         self.app = app
+        self.limit, self.enforced = body_limit(app)
+        self.idle_timeout = idle_timeout
         self.sock = socket.create_server((host, port), backlog=1024)
         self.host, self.port = host, int(self.sock.getsockname()[1])
         self._conns: set[socket.socket] = set()
         self._lock = threading.Lock()
         self._closing = False
+        self._stopped = threading.Event()
 
     def serve_forever(self) -> None:
+        """Accept until shutdown(). Running out of descriptors (EMFILE) or memory is logged and retried with a
+        backoff, never fatal: the connections already open finish, free their descriptors, and accepting resumes."""
+        backoff = 0.0
         while not self._closing:
             try:
                 conn, addr = self.sock.accept()
-            except OSError:
-                return  # the listening socket was shut down
+            except OSError as exc:
+                if self._closing:
+                    return  # the listening socket was shut down
+                if exc.errno not in RESOURCE_ERRNOS:
+                    log.info("accept failed (%s); continuing", exc)
+                    continue  # ECONNABORTED and the like: that one connection is gone, the next may come
+                if backoff == 0.0:
+                    log.warning("cannot accept connections: %s; retrying until resources free up", exc)
+                backoff = min(max(backoff * 2, 0.01), 0.5)
+                self._stopped.wait(backoff)
+                continue
+            if backoff:
+                log.warning("accepting connections again")
+                backoff = 0.0
+            self._start(conn, addr)
+
+    def _start(self, conn: socket.socket, addr: Any) -> None:
+        try:
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            conn.settimeout(self.idle_timeout)
             with self._lock:
                 if self._closing:
                     conn.close()
                     return
                 self._conns.add(conn)
             threading.Thread(target=self._connection, args=(conn, addr), name="lean-http", daemon=True).start()
+        except (OSError, RuntimeError) as exc:  # no thread to serve it (RuntimeError: can't start new thread)
+            log.warning("cannot serve a new connection: %s", exc)
+            with self._lock:
+                self._conns.discard(conn)
+            conn.close()
 
     def shutdown(self) -> None:
         """Stop accepting and end every open connection (their threads exit at once)."""
         with self._lock:
             self._closing = True
+            self._stopped.set()
             conns = list(self._conns)
         for s in (self.sock, *conns):
             try:
@@ -102,7 +117,9 @@ class LeanServer:
             while self._request(conn, rfile, addr):
                 pass
         except (ConnectionError, TimeoutError, OSError):
-            pass  # the peer went away, or the app dropped the connection on purpose (a simulated fault)
+            pass  # the peer went away or stayed silent, or the app dropped the connection (a simulated fault)
+        except Exception as exc:  # never a traceback on stderr, never a dead thread without a word
+            log.error("connection from %s failed: %s", addr[0], REDACTOR(repr(exc)))
         finally:
             with self._lock:
                 self._conns.discard(conn)
@@ -114,24 +131,28 @@ class LeanServer:
 
     def _request(self, conn: socket.socket, rfile: Any, addr: Any) -> bool:
         """Serve one request; False when the connection should close."""
-        line = rfile.readline(MAX_LINE + 1)
+        line = rfile.readline(MAX_REQUEST_LINE + 1)
         if not line:
             return False
+        target = "-"
         try:
-            if len(line) > MAX_LINE:
-                raise _BadRequest(414, "request line too long")
+            if len(line) > MAX_REQUEST_LINE:
+                raise _BadRequest(414, f"request line over {MAX_REQUEST_LINE} bytes")
             method, target, version = self._request_line(line)
             headers = self._headers(rfile)
-            environ, keep = self._environ(conn, rfile, addr, method, target, version, headers)
+            environ, keep, body = self._environ(conn, rfile, addr, method, target, version, headers)
         except _BadRequest as exc:
-            self._write(conn, "HEAD", f"{exc.status} {_REASONS.get(exc.status, 'Error')}",
-                        [("Content-Type", "text/plain")], [str(exc).encode()], keep=False)
+            log.info("refused %s: %s %s", REDACTOR.url(target), exc.status, REDACTOR(str(exc)))
+            conn.sendall(error_response(exc.status, str(exc)))
+            linger_close(conn)
             return False
         try:
             keep = self._run(conn, environ, method, keep)
         finally:
             if log.isEnabledFor(logging.DEBUG):
                 log.debug("%s %s", method, REDACTOR.url(target))
+        if not body.complete:
+            linger_close(conn)  # the rest of an oversized body is never read: answer, then close
         return keep
 
     @staticmethod
@@ -144,19 +165,25 @@ class LeanServer:
     @staticmethod
     def _headers(rfile: Any) -> list[tuple[str, str]]:
         headers: list[tuple[str, str]] = []
+        left = MAX_HEADER_BYTES
         while True:
-            h = rfile.readline(MAX_LINE + 1)
-            if h in (b"\r\n", b"\n", b""):
+            h = rfile.readline(left + 1)
+            left -= len(h)
+            if h == b"\r\n":
                 return headers
-            if len(h) > MAX_LINE or len(headers) >= MAX_HEADERS:
-                raise _BadRequest(431, "request headers too large")
-            name, sep, value = h.decode("latin-1").partition(":")
+            if left < 0:
+                raise _BadRequest(431, f"request headers over {MAX_HEADER_BYTES} bytes")
+            if len(headers) >= MAX_HEADERS:
+                raise _BadRequest(431, f"more than {MAX_HEADERS} request headers")
+            if not h.endswith(b"\r\n"):
+                raise _BadRequest(400, "the request headers ended early or a line is not ended by CRLF")
+            name, sep, value = h[:-2].decode("latin-1").partition(":")
             if not sep or not name.strip() or name != name.strip():
                 raise _BadRequest(400, "malformed header line")
-            headers.append((name, value.strip()))
+            headers.append((name, value.strip(" \t")))
 
     def _environ(self, conn: socket.socket, rfile: Any, addr: Any, method: str, target: str, version: str,
-                 headers: list[tuple[str, str]]) -> tuple[dict[str, Any], bool]:
+                 headers: list[tuple[str, str]]) -> tuple[dict[str, Any], bool, Body]:
         path, _, query = target.partition("?")
         environ: dict[str, Any] = {
             "REQUEST_METHOD": method, "SCRIPT_NAME": "", "PATH_INFO": unquote_to_bytes(path).decode("latin-1"),
@@ -175,44 +202,22 @@ class LeanServer:
             environ[key] = f"{environ[key]},{value}" if key in environ else value
         conn_hdr = environ.get("HTTP_CONNECTION", "").lower()
         keep = "close" not in conn_hdr and (version == "HTTP/1.1" or "keep-alive" in conn_hdr)
-        if environ.get("HTTP_EXPECT", "").lower() == "100-continue":
+        framing = parse_framing(headers)
+        if framing.length is not None and framing.length > self.limit and not self.enforced:
+            raise _BadRequest(413, f"the request body is over the limit of {self.limit} bytes")
+        if environ.get("HTTP_EXPECT", "").lower() == "100-continue" and (framing.length or 0) <= self.limit:
             conn.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
-        if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
-            body, complete = self._dechunk(rfile)
-            environ["wsgi.input"], environ["wsgi.input_terminated"] = io.BytesIO(body), True
+        body = read_body(rfile, framing, self.limit)
+        if body.over_limit and not self.enforced:
+            raise _BadRequest(413, f"the request body is over the limit of {self.limit} bytes")
+        environ["wsgi.input"] = body.stream
+        environ.pop("HTTP_TRANSFER_ENCODING", None)
+        if framing.chunked and body.complete:  # the app sees a body of known length
+            environ["CONTENT_LENGTH"] = str(body.size)
+        elif framing.chunked:  # over the limit: limit + 1 bytes of unknown length; the app answers 413
             environ.pop("CONTENT_LENGTH", None)
-            return environ, keep and complete
-        try:
-            n = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            raise _BadRequest(400, "Content-Length is not a number") from None
-        if n < 0:
-            raise _BadRequest(400, "negative Content-Length")
-        if n <= MAX_BODY:
-            environ["wsgi.input"] = io.BytesIO(rfile.read(n) if n else b"")
-            return environ, keep
-        environ["wsgi.input"] = io.BufferedReader(_Bounded(rfile, n))
-        return environ, False  # whatever the app leaves unread would be read as the next request: close
-
-    @staticmethod
-    def _dechunk(rfile: Any) -> tuple[bytes, bool]:
-        """The whole chunked body, up to MAX_BODY + 1 bytes; False when it was cut (then the connection closes)."""
-        out = bytearray()
-        while True:
-            size_line = rfile.readline(MAX_LINE + 1)
-            try:
-                size = int(size_line.split(b";", 1)[0].strip(), 16)
-            except ValueError:
-                raise _BadRequest(400, "malformed chunk size") from None
-            if size == 0:
-                while rfile.readline(MAX_LINE + 1) not in (b"\r\n", b"\n", b""):
-                    pass  # trailers
-                return bytes(out), True
-            take = min(size, MAX_BODY + 1 - len(out))
-            out += rfile.read(take)
-            if take < size:
-                return bytes(out), False
-            rfile.readline(MAX_LINE + 1)  # the CRLF after the chunk
+            environ["wsgi.input_terminated"] = True
+        return environ, keep and body.complete, body
 
     def _run(self, conn: socket.socket, environ: dict[str, Any], method: str, keep: bool) -> bool:
         captured: list[Any] = []
@@ -264,10 +269,11 @@ def _no_write(data: bytes) -> None:
 class LeanServerThread(BackgroundServer):
     """The ServerThread interface on LeanServer."""
 
-    def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int = 0, name: str = "server") -> None:
+    def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int = 0, name: str = "server",
+                 idle_timeout: float = IDLE_TIMEOUT_S) -> None:
         self.app = app
         self.name = name
-        self._server = LeanServer(app, host, port)
+        self._server = LeanServer(app, host, port, idle_timeout=idle_timeout)
         self.host, self.port = host, self._server.port
         self._thread = threading.Thread(target=self._server.serve_forever, name=name, daemon=True)
 

@@ -143,7 +143,10 @@ def journal() -> Response:
         return jsonify({"status": "cleared"})
     after = _int_arg("after", 0, minimum=0)
     limit = _int_arg("limit", 1000, minimum=1, maximum=_MAX_JOURNAL_PAGE)
-    entries, dropped = be.journal_entries(after, limit)
+    bodies = request.args.get("bodies", "false").lower()
+    if bodies not in ("true", "false", "1", "0"):
+        raise InvalidRequest("bad bodies", problems=[Problem("bodies", f"expected true or false, got {bodies!r}")])
+    entries, dropped = be.journal_entries(after, limit, bodies=bodies in ("true", "1"))
     next_after = entries[-1]["seq"] if entries else after
     return jsonify({"entries": entries, "next_after": next_after, "dropped": dropped})
 

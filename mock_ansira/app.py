@@ -14,19 +14,25 @@ from flask import Flask, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import MethodNotAllowed as RoutingMethodNotAllowed
 
-from mock_ansira import admin, routes
+from mock_ansira import admin, apidocs, routes
 from mock_ansira.behaviour import Fault, load_behaviour
+from mock_ansira.bodies import TeeInput, excerpt
+from mock_ansira.contract import MAX_BODY_BYTES
 from mock_ansira.errors import AnsiraError, DropConnection, InjectedFault, MethodNotAllowed, NotFound
 from mock_ansira.models import AnsiraBackend
 from mock_ansira.openapi import openapi_document
 from mock_ansira.ratelimit import Decision
 from mock_ansira.routes import DROP_KEY, RECORD_KEY
 
+BODY_CAP_KEY = "mock_ansira.body_cap"
+
 DEFAULTS: dict[str, Any] = {
     "BEHAVIOUR": None,
     "SEED": 0,
     "ADMIN_KEY": None,
     "JOURNAL_CAPACITY": 100_000,
+    "JOURNAL_BODIES": 1000,  # the newest N journal entries keep request and response bodies; 0 turns bodies off
+    "JOURNAL_BODY_MAX": 4096,  # bytes of each body kept
     "CLOCK": None,  # callable -> epoch seconds; tests pass a fake clock
     "SLEEP": None,  # callable(seconds); tests pass a recorder instead of sleeping
     "PUBLIC_URL": None,  # the base URL other hosts reach this mock at; /__admin/health shows the URLs built on it
@@ -43,24 +49,29 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_prefixed_env("MOCK_ANSIRA")
     if config:
         app.config.from_mapping(config)
+    # Bound every body (token and admin included); +1 lets an endpoint read one byte past the limit and say so.
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES + 1
     backend = AnsiraBackend(
         load_behaviour(app.config["BEHAVIOUR"]),
         seed=int(app.config["SEED"]),
         clock=app.config["CLOCK"] or time.time,
         sleep=app.config["SLEEP"],
         journal_capacity=int(app.config["JOURNAL_CAPACITY"]),
+        journal_bodies=int(app.config["JOURNAL_BODIES"]),
     )
     app.extensions["mock_ansira"] = backend
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.register_blueprint(routes.bp)
     app.register_blueprint(admin.bp)
     app.add_url_rule("/openapi.json", "openapi", _openapi)
+    app.register_blueprint(apidocs.blueprint())
     app.register_error_handler(AnsiraError, _render_error)
     app.register_error_handler(DropConnection, _drop)
     app.register_error_handler(HTTPException, _render_http_error)
     app.before_request(_tag_request)
     app.after_request(_finish_response)
-    app.wsgi_app = JournalMiddleware(app.wsgi_app, backend)  # type: ignore[method-assign]
+    body_max = int(app.config["JOURNAL_BODY_MAX"]) if int(app.config["JOURNAL_BODIES"]) > 0 else 0
+    app.wsgi_app = JournalMiddleware(app.wsgi_app, backend, body_max)  # type: ignore[method-assign]
     redact_server_log()
     return app
 
@@ -152,6 +163,9 @@ def _finish_response(response: Response) -> Response:
     fault: Fault | None = g.get("ansira_fault")
     if fault is not None and not request.environ.get(DROP_KEY):
         response = _response_fault(fault, response)
+    cap = request.environ.get(BODY_CAP_KEY, 0)
+    if cap and record.get("journal") and not response.is_streamed:
+        record["response_body"] = excerpt(response.get_data(), cap)
     return response
 
 
@@ -182,9 +196,10 @@ class JournalMiddleware:
     A reset has to happen outside Flask: Flask would turn any exception into a 500 response.
     """
 
-    def __init__(self, app: Callable[..., Iterable[bytes]], backend: AnsiraBackend) -> None:
+    def __init__(self, app: Callable[..., Iterable[bytes]], backend: AnsiraBackend, body_max: int = 0) -> None:
         self.app = app
         self.backend = backend
+        self.body_max = body_max  # bytes of each body journaled; 0 = no bodies
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         record: dict[str, Any] = {
@@ -195,6 +210,10 @@ class JournalMiddleware:
             "journal": True,
         }
         environ[RECORD_KEY] = record
+        tee = None
+        if self.body_max and "wsgi.input" in environ:
+            tee = environ["wsgi.input"] = TeeInput(environ["wsgi.input"], self.body_max)
+            environ[BODY_CAP_KEY] = self.body_max
         generation = self.backend.generation
         started = time.perf_counter()
         captured: list[Any] = []
@@ -208,6 +227,10 @@ class JournalMiddleware:
         if record.pop("journal"):
             record["duration_ms"] = (time.perf_counter() - started) * 1000.0
             record["status"] = 0 if dropped else int(str(captured[0]).split(" ", 1)[0])
+            if tee is not None:
+                record["request_body"] = tee.text()
+                if dropped:
+                    record["response_body"] = None  # the client got no answer at all
             self.backend.record(record, generation)
         if dropped:
             if hasattr(body, "close"):

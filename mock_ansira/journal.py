@@ -25,13 +25,23 @@ class JournalEntry(TypedDict):
     request_id: str | None  # the client's X-Enrichsim-Request-Id, if it sent one (joins the runner's request log)
 
 
+class JournalEntryWithBodies(JournalEntry, total=False):
+    """An entry as `GET /__admin/journal?bodies=true` answers it."""
+
+    request_body: str | None
+    response_body: str | None
+
+
 class Journal:
     """Not locked itself: the backend appends and reads under its lock."""
 
-    def __init__(self, capacity: int) -> None:
+    def __init__(self, capacity: int, body_entries: int = 1000) -> None:
         if capacity < 1:
             raise ValueError(f"journal capacity must be >= 1, got {capacity}")
+        if body_entries < 0:
+            raise ValueError(f"journal body entries must be >= 0, got {body_entries}")
         self.capacity = capacity
+        self.body_entries = body_entries  # the newest N entries keep their bodies; 0 keeps none
         self.reset()
 
     def reset(self) -> None:
@@ -43,6 +53,8 @@ class Journal:
         self._by_status: Counter[str] = Counter()
         self._by_client: Counter[str] = Counter()
         self._per_email: Counter[str] = Counter()
+        self._bodies: dict[int, tuple[str | None, str | None]] = {}
+        self._body_order: deque[int] = deque()
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -72,14 +84,27 @@ class Journal:
             self._by_client[record["client_id"]] += 1
         if record["operation"] == "create_user" and record["email"] is not None:
             self._per_email[record["email"]] += 1
+        if self.body_entries and ("request_body" in entry or "response_body" in entry):
+            self._bodies[record["seq"]] = (entry.get("request_body"), entry.get("response_body"))
+            self._body_order.append(record["seq"])
+            while len(self._body_order) > self.body_entries:
+                self._bodies.pop(self._body_order.popleft(), None)
         return record
 
-    def entries(self, after: int = 0, limit: int | None = None) -> list[JournalEntry]:
-        """Entries with seq > `after`, oldest first, at most `limit` of them."""
-        out: list[JournalEntry] = []
+    def entries(self, after: int = 0, limit: int | None = None, *, bodies: bool = False
+                ) -> list[JournalEntryWithBodies]:
+        """Entries with seq > `after`, oldest first, at most `limit` of them.
+
+        `bodies` adds `request_body` and `response_body` (null once an entry is older than the newest
+        `body_entries`, or when bodies are off).
+        """
+        out: list[JournalEntryWithBodies] = []
         for entry in self._entries:
             if entry["seq"] > after:
-                out.append(JournalEntry(**entry))
+                copy = JournalEntryWithBodies(**entry)
+                if bodies:
+                    copy["request_body"], copy["response_body"] = self._bodies.get(entry["seq"], (None, None))
+                out.append(copy)
                 if limit is not None and len(out) >= limit:
                     break
         return out

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from mock_ansira.behaviour import Behaviour, Client
 from mock_ansira.faults import FaultSchedule, LatencySchedule, Selected
-from mock_ansira.journal import Journal, JournalEntry
+from mock_ansira.journal import Journal, JournalEntry, JournalEntryWithBodies
 from mock_ansira.ratelimit import Decision, Limiter, make_limiter
 from mock_ansira.tokens import TokenInfo, TokenStore
 from mock_ansira.users import UserStore, fake_emails
@@ -35,6 +35,7 @@ class AnsiraBackend:
         clock: Clock = time.time,
         sleep: Sleep | None = None,
         journal_capacity: int = 100_000,
+        journal_bodies: int = 1000,
     ) -> None:
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -43,7 +44,7 @@ class AnsiraBackend:
         self._sleep = sleep
         self._initial = behaviour
         self._config_seed = seed
-        self.journal = Journal(journal_capacity)
+        self.journal = Journal(journal_capacity, journal_bodies)
         self.started_at = clock()
         self._install(behaviour, fresh=True)
 
@@ -176,9 +177,10 @@ class AnsiraBackend:
                 return None
             return self.journal.append(entry)
 
-    def journal_entries(self, after: int = 0, limit: int | None = None) -> tuple[list[JournalEntry], int]:
+    def journal_entries(self, after: int = 0, limit: int | None = None, *, bodies: bool = False
+                        ) -> tuple[list[JournalEntryWithBodies], int]:
         with self._lock:
-            return self.journal.entries(after, limit), self.journal.dropped
+            return self.journal.entries(after, limit, bodies=bodies), self.journal.dropped
 
     def journal_summary(self) -> dict[str, Any]:
         with self._lock:

@@ -149,6 +149,16 @@ def _paths() -> dict[str, Any]:
             ),
         },
         "/openapi.json": {"get": _op("openapi", "This document", {"200": {"description": "OpenAPI 3.1"}})},
+        "/docs/": {"get": _op("apiDocs", "Swagger UI for this document (HTML, offline, not journaled)",
+                              {"200": {"description": "Swagger UI"}})},
+        "/docs/{path}": {
+            "get": _op(
+                "apiDocsFile",
+                "Swagger UI's own files",
+                {"200": {"description": "a file of Swagger UI"}, **_errors(404)},
+                parameters=[{"name": "path", "in": "path", "required": True, "schema": {"type": "string"}}],
+            )
+        },
     }
     for kind in KINDS:
         item_param = [{"name": "item_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
@@ -231,6 +241,9 @@ def _admin_paths() -> dict[str, Any]:
                 parameters=[
                     {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}},
                     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100_000}},
+                    {"name": "bodies", "in": "query", "description": "add request_body and response_body (capped, "
+                     "credentials masked; null when not kept)", "schema": {"type": "string",
+                                                                          "enum": ["true", "false", "1", "0"]}},
                 ],
             ),
             "delete": admin("clearJournal", "Forget the journal and its totals", obj),
@@ -254,7 +267,10 @@ def _entry_schema() -> dict[str, Any]:
         props[key] = {"type": ["string", "null"]}
     props["retry_after"] = {"type": ["number", "null"]}
     assert set(props) == set(JournalEntry.__annotations__)
-    return {"type": "object", "required": sorted(props), "properties": props, "additionalProperties": False}
+    required = sorted(props)
+    for key in ("request_body", "response_body"):  # only with ?bodies=true
+        props[key] = {"type": ["string", "null"]}
+    return {"type": "object", "required": required, "properties": props, "additionalProperties": False}
 
 
 @cache

@@ -14,6 +14,7 @@ from urllib.parse import unquote_plus
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from mock_ansira import reference
 from mock_ansira.behaviour import Client
@@ -176,7 +177,7 @@ def _token_params() -> dict[str, str]:
     params: dict[str, str] = {}
     for key, values in merged.lists():
         if len(values) > 1:
-            raise InvalidRequest(f"parameter {key!r} given more than once")
+            raise InvalidRequest(f"parameter {_quote(key)} given more than once")
         params[key] = values[0]
     return params
 
@@ -202,8 +203,28 @@ def _peek_token_client() -> tuple[str | None, bool]:
     return known, basic
 
 
+def _quote(value: str, limit: int = 64) -> str:
+    """A bounded repr: an error message never echoes a client's input whole."""
+    return repr(value) if len(value) <= limit else f"{value[:limit]!r}... ({len(value)} characters)"
+
+
+def _read_token_body() -> None:
+    """Read (and cache) the token request's body before anything parses it, refusing it past the 1 MB limit."""
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"request body is {request.content_length} bytes; the limit is {MAX_BODY_BYTES}")
+    if request.method != "POST":
+        return
+    try:
+        data = request.get_data(cache=True)  # bounded by MAX_CONTENT_LENGTH (create_app), chunked or not
+    except RequestEntityTooLarge:
+        data = None
+    if data is None or len(data) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"request body exceeds the limit of {MAX_BODY_BYTES} bytes")
+
+
 @bp.route(TOKEN_PATH, methods=["GET", "POST"])
 def issue_token() -> Response:
+    _read_token_body()
     client_id, basic = _peek_token_client()
     if client_id is not None:
         note(client_id=client_id)
@@ -214,7 +235,7 @@ def issue_token() -> Response:
     if not grant_type:
         raise InvalidRequest("missing grant_type (expected client_credentials)")
     if grant_type != "client_credentials":
-        raise UnsupportedGrantType(f"grant_type {grant_type!r} is not supported; use client_credentials")
+        raise UnsupportedGrantType(f"grant_type {_quote(grant_type)} is not supported; use client_credentials")
     client = _authenticate_client(creds, params)
     note(client_id=client.client_id)
     limit("token", client)
@@ -252,7 +273,7 @@ def _granted_scopes(client: Client, requested: str | None) -> tuple[str, ...]:
     wanted = requested.split()
     unknown = [s for s in wanted if s not in client.scopes]
     if unknown:
-        raise InvalidScope(f"scope not allowed for this client: {' '.join(unknown)}")
+        raise InvalidScope(f"scope not allowed for this client: {_quote(' '.join(unknown))}")
     return tuple(dict.fromkeys(wanted))
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
+from mock_lytics import apidocs
 from mock_lytics.errors import MockApiError
 from mock_lytics.faults import Faults
 from mock_lytics.feed import DEFAULT_CAPACITY
@@ -68,7 +69,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     @app.before_request
     def _gate() -> None:
         g.received = clock()
-        if request.endpoint in OPEN_ENDPOINTS:
+        if request.endpoint in OPEN_ENDPOINTS or request.blueprint == apidocs.BLUEPRINT:
             return
         if request.url_rule is None and not request.path.startswith(KEYED_PREFIXES):
             return  # outside the API: routing answers 404/405
@@ -108,4 +109,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
+    app.register_blueprint(apidocs.blueprint())
     return app

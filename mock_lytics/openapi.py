@@ -113,7 +113,9 @@ def _operation(endpoint: str, op_id: str, doc: str, params: list[tuple[str, str]
     if method in ("POST", "PUT") and endpoint not in _NO_BODY:
         op["requestBody"] = {"required": False,
                              "content": _BODIES.get(endpoint, {"application/json": {"schema": {"type": "object"}}})}
-    if endpoint in ("admin.health", "meta.openapi"):
+    if blueprint == "api_docs":  # Swagger UI at /docs: HTML, CSS and JS, not the JSON envelope
+        op["responses"]["200"] = {"description": "Swagger UI: its page or one of its files"}
+    if endpoint in ("admin.health", "meta.openapi") or blueprint == "api_docs":
         op["security"] = []
     elif blueprint == "admin":
         op["security"] = [{"AdminKey": []}]

@@ -54,6 +54,7 @@ def _write_reports(result: LoadResult, fmt: str, out: Path | None, started: floa
     """Every format into `out`, `fmt` on stdout; `machine_only`: the run failed (stderr says why), so stdout gets
     a CI report (json, junit, markdown) but no second, text copy of the error."""
     from harness.load import report, report_ci
+    from harness.pictures import load_report as html_report
 
     rendered = {"json": lambda: report.as_json(result) + "\n", "text": lambda: report.text(result),
                 "junit": lambda: report_ci.junit(result, started=started, duration_s=took),
@@ -63,18 +64,27 @@ def _write_reports(result: LoadResult, fmt: str, out: Path | None, started: floa
         for name, key in (("report.json", "json"), ("report.txt", "text"), ("junit.xml", "junit"),
                           ("summary.md", "markdown")):
             (out / name).write_text(REDACTOR(rendered[key]()), encoding="utf-8")
-    if not (machine_only and fmt == "text"):
+        # the page escapes and redacts each text itself: a redactor pass over the whole page would mangle its
+        # inlined scripts (uPlot's `key=` looks like a query parameter)
+        (out / "report.html").write_text(html_report.render(result), encoding="utf-8")
+    if fmt == "html":
+        if out is None:  # with --out the page is in report.html and people get text
+            sys.stdout.write(html_report.render(result))
+        elif not machine_only:
+            sys.stdout.write(REDACTOR(rendered["text"]()))
+    elif not (machine_only and fmt == "text"):
         sys.stdout.write(REDACTOR(rendered[fmt]()))
-        sys.stdout.flush()
+    sys.stdout.flush()
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("load", help="load-test a scenario: locust + mocks + runner as separate processes")
     p.add_argument("scenario", help="a scenario file with a `load` section")
-    p.add_argument("--out", help="keep locust's CSV/HTML, the logs, report.json, report.txt, junit.xml and summary.md "
-                                 "in this folder")
-    p.add_argument("--report", choices=("text", "json", "junit", "markdown"), default="text",
-                   help="what to print: junit has one testcase per threshold; markdown is for a CI step summary")
+    p.add_argument("--out", help="keep locust's CSV/HTML, the logs, report.json, report.txt, junit.xml, summary.md "
+                                 "and report.html in this folder")
+    p.add_argument("--report", choices=("text", "json", "junit", "markdown", "html"), default="text",
+                   help="what to print: junit has one testcase per threshold; markdown is for a CI step summary; "
+                        "html a self-contained page with the joined table and timelines")
     p.add_argument("--duration", type=float, help="override load.duration_s")
     p.add_argument("--rate", type=float, help="override load.arrival_rate (events/s)")
     p.add_argument("--workers", type=int, default=0, help="local locust worker processes (distributed mode)")

@@ -28,6 +28,7 @@ from harness.load.procs import Child, Processes, wait_ready_file
 from harness.load.shape import ArrivalPlan
 from harness.load.spec import LoadSpec, with_backfill
 from harness.load.thresholds import Outcome, evaluate
+from harness.pictures import load_charts
 from harness.redact import REDACTOR
 from harness.scenario import model as m
 
@@ -56,6 +57,7 @@ class LoadResult:
     locust: dict[str, Any] | None = None
     artefacts: dict[str, str] = field(default_factory=dict)
     timeline: dict[str, float] = field(default_factory=dict)
+    charts: dict[str, Any] | None = field(default=None, repr=False)  # series for report.html (harness.pictures)
 
     @property
     def ok(self) -> bool:
@@ -107,7 +109,8 @@ class LoadRun:
         self.progress("starting mock Ansira, mock Lytics and the runner")
         behaviour = work / "ansira-behaviour.json"
         write_ready(str(behaviour), self.sc.ansira)  # 0600: a scenario may carry a client secret
-        common = ["--admin-key-env", ADMIN_ENV, "--server", self.spec.server, "--host", self.opts.host]
+        common = ["--admin-key-env", ADMIN_ENV, "--server", self.spec.server, "--host", self.opts.host,
+                  "--no-console"]  # nobody watches a load run live; its report.html draws it afterwards
         ready = {name: work / f"{name}.ready.json" for name in ("ansira", "lytics", "runner")}
         ansira = procs.spawn("mock-ansira", ["-m", "harness", "mock", "ansira", "--port", "0", "--ready-file",
                                              str(ready["ansira"]), "--behaviour", str(behaviour),
@@ -157,6 +160,8 @@ class LoadRun:
         result.thresholds = [evaluate(t, result.metrics) for t in self.spec.parsed_thresholds]
         result.timeline = {"job_start_ts": raw.job_start_ts, "load_start_ts": raw.load_start_ts,
                            "load_end_ts": raw.load_end_ts, "drained_ts": raw.drained_ts or 0.0}
+        result.charts = load_charts.build(raw, work, start_rate=self.spec.start_rate,
+                                          stages=[(s.duration_s, s.rate) for s in self.spec.plan_stages])
         if self.opts.out is not None:
             result.artefacts = {p.name: str(p) for p in sorted(work.iterdir())}
         return result

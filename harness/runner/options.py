@@ -59,6 +59,8 @@ class RunnerOptions:
                 raise ValueError(f"{name}: expected {want}{' or null' if optional else ''}, got {value!r}")
 
 
+# options checked by __post_init__ itself rather than by a (type, minimum) rule
+_LIST_OPTIONS = frozenset({"allow_http_hosts"})
 # option -> (type, minimum, may be None); int options refuse floats, number options take ints
 _OPTION_RULES: dict[str, tuple[type | tuple[type, ...], float, bool]] = {
     "request_timeout_s": ((int, float), 0.001, False), "rate_limit": ((int, float), 0.001, True),

@@ -17,6 +17,7 @@ import requests
 
 from harness.errors import ConfigError, ScenarioError, ScenarioErrors
 from harness.http import ServiceSession, lytics_session
+from harness.pictures import timeline
 from harness.redact import REDACTOR
 from harness.runner import RunnerOptions
 from harness.scenario import loader
@@ -42,6 +43,7 @@ class ScenarioResult:
     summary: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
     started_at: float | None = None  # epoch seconds: the JUnit timestamp
+    timeline: dict[str, Any] | None = field(default=None, repr=False)  # chart series (harness.pictures.timeline)
 
     @property
     def ok(self) -> bool:
@@ -145,12 +147,14 @@ class ScenarioRun:
         self.vars = stack.ready_info()
         self.lytics = lytics_session(self.vars["lytics_url"], stack.api_key, admin_key=stack.admin_key)
         self.ansira = ServiceSession(self.vars["ansira_url"], headers={"X-Admin-Key": stack.admin_key})
+        marks: list[tuple[float, int, str, dict[str, Any] | None]] = []
         try:
             self.progress("configuring Lytics")
             self._setup()
             try:
                 for i, step in enumerate(self.sc.steps):
                     self.progress(f"step {i + 1}/{len(self.sc.steps)}: {step.action}")
+                    marks.append((time.time(), i, step.action, step.ansira_behaviour))  # drawn on the timelines
                     self._step(step, f"steps[{i}]")
             except _Timeout as exc:
                 result.error = str(exc)
@@ -161,6 +165,7 @@ class ScenarioRun:
                               "ansira": state.journal_summary, "outcomes": state.outcome_summary,
                               "handled": handled_failures(state.runner_counters)}
             result.checks = [run_check(c, state) for c in self.sc.checks]
+            result.timeline = timeline.for_scenario(state.journal, state.outcomes, marks, self.stack.behaviour)
         finally:
             self.lytics.close()
             self.ansira.close()

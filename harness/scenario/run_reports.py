@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from harness.pictures import report as html_report
 from harness.scenario import report
 from harness.scenario.engine import ScenarioResult
 
@@ -23,12 +24,15 @@ def write_reports(results: Sequence[ScenarioResult], args: argparse.Namespace, *
             (out / name).write_text(render(results), encoding="utf-8")
         with (out / "report.txt").open("w", encoding="utf-8") as fh:
             report.text(results, fh)
+        (out / "report.html").write_text(html_report.render(results), encoding="utf-8")
     if args.report == "json":
         print(report.as_json(results))
     elif args.report == "junit":
         sys.stdout.write(report.junit(results))
     elif args.report == "markdown":
         sys.stdout.write(report.markdown(results))
+    elif args.report == "html" and not args.out:  # with --out the page is in report.html and people get text
+        sys.stdout.write(html_report.render(results))
     elif not machine_only:
         report.text(results, sys.stdout)
     sys.stdout.flush()

@@ -10,6 +10,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from harness.pictures.assets import asset
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -35,9 +37,11 @@ def test_load_smoke_distributed_joined_report(tmp_path: Path) -> None:
     assert m["enrich_latency_p50_ms"] is not None and m["enrich_latency_p99_ms"] >= m["enrich_latency_p50_ms"]
     assert m["runner_peak_rss_mb"] is None or m["runner_peak_rss_mb"] > 10
     assert [row["measure"] for row in doc["table"]][:3] == ["requests sent", "rate", "429s"]
-    for name in ("locust_stats.csv", "locust.html", "report.json", "report.txt", "runner-outcomes.jsonl"):
+    for name in ("locust_stats.csv", "locust.html", "report.json", "report.txt", "report.html",
+                 "runner-outcomes.jsonl"):
         assert (out / name).is_file(), name
     assert "collect new_user" in (out / "locust_stats.csv").read_text()
+    assert asset("uPlot.iife.min.js") in (out / "report.html").read_text(encoding="utf-8")  # intact, not redacted
     texts = [proc.stdout, proc.stderr, *(p.read_text(errors="replace") for p in out.iterdir())]
     assert not any(key in t for t in texts), "the Lytics API key leaked into an artefact"
 

@@ -140,6 +140,9 @@ def test_every_runner_option_is_validated() -> None:
     from dataclasses import fields
 
     from harness.runner import RunnerOptions
-    from harness.runner.options import _OPTION_RULES
+    from harness.runner.options import _LIST_OPTIONS, _OPTION_RULES
 
-    assert {f.name for f in fields(RunnerOptions)} == set(_OPTION_RULES)
+    assert {f.name for f in fields(RunnerOptions)} == set(_OPTION_RULES) | _LIST_OPTIONS
+    for bad in ("ci-host", ["ok", ""], [3]):  # a bare string is not a list of hosts
+        with pytest.raises(ValueError, match="allow_http_hosts: expected a list of host names"):
+            RunnerOptions(allow_http_hosts=bad)  # type: ignore[arg-type]
