@@ -29,6 +29,7 @@ from harness.runner.options import RunnerOptions
 from harness.runner.outcomes import ENRICHED, OMITTED, PENDING, OutcomeLog
 from harness.runner.queue import feed_item, identity_of, scan_item
 from harness.runner.roster import Roster
+from harness.runner.sends import SendSlots
 from harness.runner.state import JobState
 from harness.templates import TemplateEngine
 
@@ -456,3 +457,38 @@ def test_a_job_without_injection_builds_its_own_parts() -> None:
         assert job.status == "running" and job.take_report()["status"] == "running"
     finally:
         job.session.close()
+
+
+def test_a_pause_holds_new_sends_and_waits_for_those_in_flight() -> None:
+    stop = threading.Event()
+    slots = SendSlots(stop)
+    assert slots.begin()  # one call in flight
+    slots.pause()
+    assert not slots.quiesce(0.0)
+    started = threading.Event()
+
+    def send() -> None:
+        if slots.begin():
+            started.set()
+
+    threading.Thread(target=send, daemon=True).start()
+    assert not started.wait(0.05)  # paused: nothing new starts
+    slots.end()
+    assert slots.quiesce(0.0)
+    slots.resume()
+    assert started.wait(5)
+    slots.end()
+    stop.set()
+    assert not slots.begin()  # a stopped job starts nothing
+
+
+@pytest.mark.parametrize(("expected", "console"), [(False, "ERROR"), (True, "INFO")])
+def test_job_errors_log_info_and_a_job_failure_logs_error_unless_expected(
+        caplog: pytest.LogCaptureFixture, expected: bool, console: str) -> None:
+    caplog.set_level("INFO", logger="harness.runner.job")
+    rig = Rig(*[err(500)] * 2, failures_before_job_error=1, job_errors_before_failed=2, job_failure_expected=expected)
+    rig.run()
+    levels = {r.getMessage().split("] ", 1)[1].split(" (")[0].split(":")[0]: r.levelname for r in caplog.records}
+    assert levels == {"job error": "INFO", "job failed": console}
+    lytics_log = {e["code"]: e["level"] for e in rig.job.take_report()["logs"]}
+    assert lytics_log["job_error"] == lytics_log["job_failed"] == "error"  # what Lytics shows is unchanged
