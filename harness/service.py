@@ -15,6 +15,7 @@ import os
 from typing import Any
 
 from harness.errors import ConfigError
+from harness.hosts import is_loopback
 
 log = logging.getLogger("harness.service")
 
@@ -22,15 +23,6 @@ READY_SCHEMA_VERSION = 1
 # Keys every ready file of schema 1 has; the rest depend on `kind` (docs/service.md lists them all).
 COMMON_KEYS = ("schema_version", "kind", "pid", "host", "public_host")
 ANSIRA_PATHS = {"ansira_token_url": "/service/oauth/v2/token", "ansira_user_url": "/service/api/v2/user"}
-
-
-def is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def is_wildcard(host: str) -> bool:

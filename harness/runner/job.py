@@ -3,7 +3,12 @@
 Rules (facts §2.5): 400/404/413 and `do_not_retry` codes omit the user; other failures are retried with
 exponential backoff and jitter; `Retry-After` holds every worker of the job until it passes (a sleep, not an
 error); 10 consecutive failed requests put the whole job into error backoff, and if that repeats the job is
-`failed` with its remaining users still pending — never silently dropped.
+`failed` with its remaining users still pending — never silently dropped. A first 401 with a token refreshes
+the token and retries at once; a user gets at most `max_attempts_per_user` attempts, a job `max_calls` requests.
+
+What one answer means is `answer.classify` (its docstring has the rule table); the job's status and failure
+streak are `state.JobState`. Session, clock and token source can be injected (tests/harness/test_runner_rules.py
+drives every rule with fakes, no sockets).
 """
 
 from __future__ import annotations
@@ -12,85 +17,83 @@ import functools
 import itertools
 import logging
 import threading
-import time
 import uuid
-from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import requests
 
-from enrich_templates import TemplateEngine, build_entity, default_payload, encode_body, split_override
+from enrich_templates import TemplateEngine
 from harness.connpool import Reply, SendCancelled
 from harness.errors import ConfigError, RemoteError, TemplateAssertionFailed, TemplateError
-from harness.http import Timeouts, webhook_session
+from harness.http import HttpSession, Timeouts, webhook_session
 from harness.redact import REDACTOR
 from harness.retry_after import HEADER as REQUEST_ID_HEADER
-from harness.runner.delivery import JobSpec, Placement, require_secure_url
+from harness.runner.answer import Answer, Verdict, classify
+from harness.runner.delivery import JobSpec, Placement, render_request
+from harness.runner.joblog import JobLog
 from harness.runner.lytics import LyticsClient
-from harness.runner.oauth import TokenManager
+from harness.runner.oauth import token_manager_for
 from harness.runner.options import RunnerOptions
 from harness.runner.outcomes import ENRICHED, OMITTED, Outcome, OutcomeLog
-from harness.runner.pacing import Gate, backoff_delay, parse_retry_after
-from harness.runner.queue import WorkItem, WorkQueue
+from harness.runner.pacing import Gate, backoff_delay
+from harness.runner.ports import SYSTEM_CLOCK, Clock, TokenSource, WebhookSession
+from harness.runner.queue import WorkItem, WorkQueue, scan_item
+from harness.runner.roster import Roster
+from harness.runner.sends import SendSlots
+from harness.runner.state import USER_STATES, JobState
 from harness.runner.writeback import WriteBack
-from harness.timefmt import rfc3339
 
 log = logging.getLogger("harness.runner.job")
-USER_STATES = frozenset({"paused", "killed", "deleted"})
 
 
 class EnrichmentJob:
     def __init__(self, runtime: dict[str, Any], lytics: LyticsClient, engine: TemplateEngine,
-                 outcomes: OutcomeLog, identifier_fields: list[str], options: RunnerOptions) -> None:
+                 outcomes: OutcomeLog, identifier_fields: list[str], options: RunnerOptions, *,
+                 session: WebhookSession | None = None, clock: Clock = SYSTEM_CLOCK,
+                 tokens: TokenSource | None = None) -> None:
+        """`session`, `clock`, `tokens`: defaults are a pooled session, the system clocks and a TokenManager
+        from the job's auth config (none without a token_url); a given `tokens` replaces that manager."""
         self.spec = JobSpec.from_runtime(runtime, options.allow_http_hosts)
         self.lytics = lytics
         self.engine = engine
         self.outcomes = outcomes
         self.identifier_fields = identifier_fields
         self.options = options
-        self.status = "running"
-        self.message: str | None = None
+        self.clock = clock
+        self.state = JobState(failures_before_job_error=options.failures_before_job_error,
+                              job_errors_before_failed=options.job_errors_before_failed,
+                              job_backoff_s=options.job_backoff_s)
         self._stop = threading.Event()
         self._writeback_stop = threading.Event()  # set only after the workers are done: their answers still land
         # A slot is held from a user's pick-up until its write-back lands: at most max_unlanded (2 x worker_count)
         # users are ever answered-but-not-landed, the users a crash can cost a second call (docs/reliability.md).
         self._unlanded = threading.Semaphore(options.unlanded_limit(self.spec.worker_count))
-        self._paused = threading.Event()
-        # Requests (token fetch + webhook call) in flight; pause() waits for zero so that the acknowledgement
-        # Lytics shows (`paused`) means no further call of this job can happen until resume.
-        self._sending = 0
-        self._send_cond = threading.Condition()
+        self._sends = SendSlots(self._stop)
         self._queue = WorkQueue()
         self._lock = threading.Lock()
-        self._active: set[str] = set()
-        self._completed: OrderedDict[str, float] = OrderedDict()
+        self._roster = Roster()
         self._in_flight = 0
-        self._consecutive_failures = 0
-        self._job_errors = 0
         self._calls = 0
-        self._logs: list[dict[str, Any]] = []
+        self.joblog = JobLog(self.spec.job_id, clock.time)
+        self._log = self.joblog.add
         self._backfills: list[threading.Thread] = []
-        self.gate = Gate(rate=options.rate_limit, burst=options.rate_burst)
+        self.gate = Gate(rate=options.rate_limit, burst=options.rate_burst, clock=clock.monotonic, wall=clock.time,
+                         waiter=clock.wait)
         self._request_prefix = uuid.uuid4().hex[:12]  # request ids stay unique across runner restarts
         self._request_seq = itertools.count(1)
-        self.session = webhook_session(timeouts=Timeouts(connect=3.0, read=options.request_timeout_s))
+        self.session: WebhookSession = session or webhook_session(
+            timeouts=Timeouts(connect=3.0, read=options.request_timeout_s))
         self.auth_config: dict[str, Any] = {}
         self.placement = Placement()
-        self.tokens: TokenManager | None = None
+        self.tokens: TokenSource | None = tokens
         auths = runtime.get("auths") or []
         if auths:
             self.auth_config = dict(auths[0].get("config") or {})
             self.placement = Placement.from_auth_config(self.auth_config)
-            if self.auth_config.get("token_url"):
-                scopes = self.auth_config.get("scopes") or None
-                if isinstance(scopes, str):
-                    scopes = [s for s in scopes.replace(",", " ").split() if s]
-                token_url = require_secure_url(str(self.auth_config["token_url"]), "token_url",
-                                               options.allow_http_hosts)
-                self.tokens = TokenManager(self.session, token_url,
-                                           self.auth_config["client_id"], self.auth_config["client_secret"],
-                                           scopes=scopes)
+            if tokens is None:
+                self.tokens = token_manager_for(self.auth_config, cast(HttpSession, self.session),
+                                                allow_http_hosts=options.allow_http_hosts, clock=clock.monotonic)
         self.writeback = WriteBack(lytics, self.spec.stream, self._landed, batch_size=options.writeback_batch,
                                    stop=self._writeback_stop,
                                    flush_at=options.unlanded_limit(self.spec.worker_count),
@@ -127,38 +130,34 @@ class EnrichmentJob:
 
     def pause(self, timeout: float | None = None) -> bool:
         """Stop starting requests and wait for those in flight; True once none is (the pause may be acknowledged)."""
-        with self._send_cond:
-            self._paused.set()
-            self.status = "paused"
+        self._sends.pause()
+        self.state.pause()
         return self.quiesce(timeout)
 
     def resume(self) -> None:
-        with self._send_cond:
-            self._paused.clear()
-            if self.status == "paused":
-                self.status = "running"
-            self._send_cond.notify_all()
+        self.state.resume()
+        self._sends.resume()
+
+    def end(self, status: str, message: str | None = None) -> None:
+        """Stop the job for good, as `deleted`/`killed` (the user) or `dropped` (the runner, saying why)."""
+        self.stop()
+        self.state.end(status, message)
+
+    def mark_dropped(self, why: str) -> None:
+        """Record why the runner gave the job up; the caller stops it (possibly on another thread)."""
+        self.state.end("dropped", why)
+
+    @property
+    def status(self) -> str:
+        return self.state.status
+
+    @property
+    def message(self) -> str | None:
+        return self.state.message
 
     def quiesce(self, timeout: float | None = None) -> bool:
         """Wait until no request of this job is in flight (bounded by the request timeout unless given)."""
-        bound = self.options.request_timeout_s + 5.0 if timeout is None else timeout
-        with self._send_cond:
-            return self._send_cond.wait_for(lambda: self._sending == 0, timeout=bound)
-
-    def _begin_send(self) -> bool:
-        """Block while paused; False once the job stopped. Every outbound call sits between this and _end_send."""
-        with self._send_cond:
-            while self._paused.is_set() and not self._stop.is_set():
-                self._send_cond.wait(0.25)
-            if self._stop.is_set():
-                return False
-            self._sending += 1
-            return True
-
-    def _end_send(self) -> None:
-        with self._send_cond:
-            self._sending -= 1
-            self._send_cond.notify_all()
+        return self._sends.quiesce(self.options.request_timeout_s + 5.0 if timeout is None else timeout)
 
     def _request(self, url: str, params: dict[str, str], headers: dict[str, str], body: bytes,
                  before_send: Callable[[], bool]) -> Reply:
@@ -166,229 +165,249 @@ class EnrichmentJob:
             return self.session.request(self.spec.http_method, url, params=params, headers=headers, data=body,
                                         before_send=before_send)
         finally:
-            self._end_send()
+            self._sends.end()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop taking work, let in-flight requests finish, flush the write-back; queued users stay pending."""
         self._queue.close()
-        deadline = time.monotonic() + timeout
+        deadline = self.clock.monotonic() + timeout
         self._stop.set()
-        with self._send_cond:
-            self._send_cond.notify_all()
+        self._sends.wake()
         self.gate.close()
         for w in self._workers:
-            w.join(max(0.0, deadline - time.monotonic()))
+            if w.ident is not None:  # started (a job driven by work_one() in a test has no worker threads)
+                w.join(max(0.0, deadline - self.clock.monotonic()))
         self._writeback_stop.set()
-        self.writeback.join(max(0.0, deadline - time.monotonic()))
+        self.writeback.join(max(0.0, deadline - self.clock.monotonic()))
         self.session.close()
 
     @property
     def idle(self) -> bool:
         with self._lock:
-            busy = self._in_flight > 0 or bool(self._active)
+            busy = self._in_flight > 0 or self._roster.held > 0
         return (not busy and len(self._queue) == 0 and self.writeback.pending == 0
                 and not any(t.is_alive() for t in self._backfills))
 
     # -- intake ---------------------------------------------------------------------------------------------
     def submit(self, item: WorkItem, *, backfill: bool = False) -> bool:
         """Queue a user unless it is already queued, in flight, or was enriched after this trigger happened."""
-        with self._lock:
-            if item.profile_id in self._active:
-                self.outcomes.count("deduplicated")
-                return False
-            done = self._completed.get(item.profile_id)
-            if done is not None and done >= item.event_ts:
-                self.outcomes.count("deduplicated")
-                return False
-            self._active.add(item.profile_id)
+        if not self._roster.claim(item.profile_id, item.event_ts):
+            self.outcomes.count("deduplicated")
+            return False
         self.outcomes.count("triggered")
         if not self._queue.put(item, backfill=backfill, stop=self._stop):
-            with self._lock:
-                self._active.discard(item.profile_id)
+            self._roster.release([item.profile_id])
             return False
         return True
+
+    def resync(self) -> None:
+        """Re-read every audience of the job (the feed cursor was lost): members not yet enriched are queued."""
+        t = threading.Thread(target=self._backfill_all, name=f"resync-{self.spec.job_id[:8]}", daemon=True)
+        self._backfills.append(t)
+        t.start()
+
+    def _backfill_all(self) -> None:
+        for segment_id in self.spec.segment_ids:
+            self._backfill(segment_id)
 
     def _backfill(self, segment_id: str) -> None:
         try:
             for page in self.lytics.scan(segment_id, page_size=self.options.scan_page_size):
-                read_at = time.time()
+                read_at = self.clock.time()
                 for profile in page:
                     if self._stop.is_set():
                         return
-                    ev = {"id": segment_id, "event": "enter", "enter": rfc3339(read_at)}
-                    item = WorkItem(
-                        profile_id=str(profile.get("_id")), identity=self._identity(profile), profile=profile,
-                        segment_events=[ev], trigger="backfill", trigger_ts=read_at, event_ts=read_at)
                     self.outcomes.count("backfill_seen")
-                    self.submit(item, backfill=True)
+                    self.submit(scan_item(profile, segment_id, read_at, self.identifier_fields), backfill=True)
         except RemoteError as exc:
             self._log("error", f"backfill of segment {segment_id} stopped: {REDACTOR(exc)}", "backfill_failed")
-
-    def _identity(self, profile: dict[str, Any]) -> dict[str, Any]:
-        ident: dict[str, Any] = {}
-        for f in self.identifier_fields:
-            v = profile.get(f)
-            if isinstance(v, list):
-                v = v[-1] if v else None
-            if v not in (None, ""):
-                ident[f] = v
-        return ident
 
     # -- workers --------------------------------------------------------------------------------------------
     def _work(self) -> None:
         while not self._stop.is_set():
-            if self._paused.is_set() or self.status == "failed":
+            if self._sends.paused or self.state.failed:
                 self._stop.wait(0.1)
                 continue
-            if not self._unlanded.acquire(timeout=0.25):
-                continue
-            item = self._queue.get(timeout=0.25)
-            if item is None:
-                self._unlanded.release()
-                continue
+            self.work_one(timeout=0.25)
+
+    def work_one(self, timeout: float) -> bool:
+        """Take one queued user (waiting up to `timeout`) and send it; False when there was none to take.
+        The workers' loop body; unit tests call it on their own thread."""
+        if not self._unlanded.acquire(timeout=timeout):
+            return False
+        item = self._queue.get(timeout=timeout)
+        if item is None:
+            self._unlanded.release()
+            return False
+        with self._lock:
+            self._in_flight += 1
+        try:
+            handed_off = self._process(item)
+        except Exception as exc:  # a bug must not silently eat the user: record it as pending with a reason
+            log.exception("worker crashed on user %s", item.profile_id)
+            self._log("error", f"internal error on user {item.profile_id}: {REDACTOR(exc)}", "internal")
+            handed_off = False
+        finally:
             with self._lock:
-                self._in_flight += 1
-            try:
-                handed_off = self._process(item)
-            except Exception as exc:  # a bug must not silently eat the user: record it as pending with a reason
-                log.exception("worker crashed on user %s", item.profile_id)
-                self._log("error", f"internal error on user {item.profile_id}: {REDACTOR(exc)}", "internal")
-                handed_off = False
-            finally:
-                with self._lock:
-                    self._in_flight -= 1
-            if not handed_off:
-                self._unlanded.release()
-                with self._lock:
-                    self._active.discard(item.profile_id)
+                self._in_flight -= 1
+        if not handed_off:
+            self._unlanded.release()
+            self._roster.release([item.profile_id])
+        return True
 
     def _render(self, item: WorkItem, outcome: Outcome) -> tuple[str, dict[str, str], bytes] | None:
         """The request as Lytics would send it; None when the user is omitted (assert, template or URL error)."""
         try:
-            if self.spec.template_source is None:
-                o_url, o_headers, body = None, None, default_payload(item.profile, self.spec.user_fields)
-            else:
-                entity = build_entity(item.profile, self.spec.user_fields, item.segment_events)
-                value = self.engine.render(self.spec.template_source, entity, self.spec.config,
-                                           filename=f"{self.spec.template_name or 'template'}.jsonnet").value
-                o_url, o_headers, body = split_override(value)
-            if o_url:
-                require_secure_url(o_url, "ly_template_url", self.options.allow_http_hosts)
+            return render_request(self.spec, self.engine, item.profile, item.segment_events,
+                                  self.options.allow_http_hosts)
         except TemplateAssertionFailed as exc:
             self._omit(outcome, f"assert: {exc.message}")
             return None
         except (TemplateError, ConfigError) as exc:
             self._omit(outcome, f"template error: {REDACTOR(exc)}")
             return None
-        return o_url or self.spec.webhook_url, dict(o_headers or {}), encode_body(body)
 
     def _process(self, item: WorkItem) -> bool:
-        """Send one user; True when the response was handed to the write-back (the user is still active)."""
+        """Send one user until its answer settles it; True when the answer went to the write-back (still active)."""
         outcome = Outcome(user=item.profile_id, identity=item.identity, trigger=item.trigger,
                           trigger_ts=item.trigger_ts)
         self.outcomes.start(outcome)
         rendered = self._render(item, outcome)
-        if rendered is None:
+        if rendered is None or self._dry_run(outcome, rendered):
             return False
         url, extra_headers, body = rendered
-        if self.options.dry_run:
-            self._log("info", f"dry-run: would {self.spec.http_method} {REDACTOR.url(url)} "
-                      f"body={body[:2000].decode('utf-8', 'replace')}", "dry_run")
-            self._omit(outcome, "dry-run: not sent")
-            return False
         refreshed = False
         while True:
-            if not self.gate.wait(self._stop) or self.status == "failed":
-                outcome.reason = "job stopped" if self._stop.is_set() else "job failed"
-                return False
-            if outcome.attempts >= self.options.max_attempts_per_user:
-                self._omit(outcome, f"retries exhausted after {outcome.attempts} attempts")
-                return False
-            with self._lock:
-                if self.options.max_calls is not None and self._calls >= self.options.max_calls:
-                    outcome.reason = "max-calls cap reached"
-                    return False
-                self._calls += 1
-            if not self._begin_send():  # paused: wait here, holding the user; stopped: the user stays pending
-                outcome.reason = "job stopped"
+            if not self._may_send(outcome):
                 return False
             outcome.attempts += 1
-            token = None
-            if self.tokens is not None:
-                try:
-                    token = self.tokens.get()
-                except RemoteError as exc:
-                    self._end_send()
-                    self.outcomes.count("token_errors")
-                    outcome.reason = f"token: {REDACTOR(exc)}"
-                    self._failure(str(outcome.reason))
-                    self._stop.wait(self._backoff(outcome.attempts))
-                    continue
-            headers, params = self.placement.apply(token)
-            headers.update(extra_headers)
-            headers.setdefault("Content-Type", "application/json")
-            request_id = f"{self._request_prefix}-{next(self._request_seq)}"
-            headers[REQUEST_ID_HEADER] = request_id  # joins the runner's request log to Ansira's journal
-            sent: list[float] = []
-            try:
-                resp = self._request(url, params, headers, body, before_send=functools.partial(self._admit, sent))
-            except SendCancelled:  # another worker's 429 closed the gate after this one passed it: not sent
-                outcome.attempts -= 1
-                with self._lock:
-                    self._calls -= 1
-                self.outcomes.count("send_deferred")
+            fetched, token = self._token(outcome)
+            if not fetched:
                 continue
-            except requests.RequestException as exc:
-                if sent:
-                    self.outcomes.request(request_id, item.profile_id, sent[0], None, None, None)
-                self.outcomes.count("transport_errors")
-                outcome.unanswered += 1
-                outcome.http_status = None
-                outcome.reason = f"transport: {type(exc).__name__}"
-                self._failure(outcome.reason)
-                self._stop.wait(self._backoff(outcome.attempts))
+            request_id, headers, params = self._prepare(token, extra_headers)
+            sent = self._send(item, outcome, request_id, url, params, headers, body)
+            if sent is None:
                 continue
-            status = resp.status_code
-            # A Retry-After closes the gate first thing: the receive time is stamped under the gate's lock, so
-            # every send stamped after it was refused by `admit` (docs/reliability.md, "Retry-After").
-            retry_after, received = self._answered(status, resp.headers.get("Retry-After"),
-                                                  first_401=status == 401 and token is not None and not refreshed)
-            self.outcomes.request(request_id, item.profile_id, sent[0], received, status, retry_after)
-            outcome.http_status = status
-            self.outcomes.count(f"http_{status}")
-            if status == 401 and token is not None and self.tokens is not None:
-                # Drop the refused token on every 401 (a later revocation must not leave a dead token cached),
-                # but only the first 401 of this user earns an immediate retry; later ones count as failures.
-                self.tokens.invalidate(token)
-                if not refreshed:
-                    refreshed = True
-                    self.outcomes.count("token_refresh_on_401")
-                    continue
-            if 200 <= status < 300:
-                self._success()
-                try:
-                    data = resp.json()
-                except ValueError:
-                    self._omit(outcome, f"non-JSON {status} body")
-                    return False
-                self.writeback.add({"origin": item.identity, "response": data}, (item, outcome))
+            resp, sent_ts = sent
+            answer = classify(resp.status_code, resp.headers.get("Retry-After"), resp.content,
+                              token_sent=token is not None, refreshed=refreshed,
+                              never_retry=self.spec.never_retry(resp.status_code),
+                              ignore_retry_after=self.options.ignore_retry_after, now=self.clock.time())
+            self._record(item, outcome, request_id, sent_ts, resp.status_code, answer)
+            if answer.drop_token and token is not None and self.tokens is not None:
+                self.tokens.invalidate(token)  # on every 401: a revoked token must not stay cached
+            if answer.verdict is Verdict.REFRESH:
+                refreshed = True
+                self.outcomes.count("token_refresh_on_401")
+            elif answer.verdict is Verdict.ENRICH:
+                self.writeback.add({"origin": item.identity, "response": answer.data}, (item, outcome))
                 return True
-            if self.spec.never_retry(status):
-                self._omit(outcome, f"HTTP {status}")
+            elif answer.verdict is Verdict.OMIT:
+                self._omit(outcome, str(answer.reason))
                 return False
-            if status == 429:
-                self.outcomes.count("rate_limited")
-            if retry_after is not None:
-                if self.options.ignore_retry_after:  # the test-only fault: retry at once
-                    self.outcomes.count("retry_after_ignored")
-                    continue
-                self.outcomes.count("retry_after_honoured")
-                self.status = "sleeping"
-                self._log("info", f"Retry-After {retry_after:.3f}s from webhook (HTTP {status})", "retry_after")
-                continue
+            else:
+                self._retry(outcome, answer)
+
+    def _dry_run(self, outcome: Outcome, rendered: tuple[str, dict[str, str], bytes]) -> bool:
+        if not self.options.dry_run:
+            return False
+        url, _headers, body = rendered
+        self._log("info", f"dry-run: would {self.spec.http_method} {REDACTOR.url(url)} "
+                  f"body={body[:2000].decode('utf-8', 'replace')}", "dry_run")
+        self._omit(outcome, "dry-run: not sent")
+        return True
+
+    def _may_send(self, outcome: Outcome) -> bool:
+        """Gate, job failure, the user's attempt cap and the call cap, then a send slot (waits while paused)."""
+        if not self.gate.wait(self._stop) or self.state.failed:
+            outcome.reason = "job stopped" if self._stop.is_set() else "job failed"
+            return False
+        if outcome.attempts >= self.options.max_attempts_per_user:
+            self._omit(outcome, f"retries exhausted after {outcome.attempts} attempts")
+            return False
+        with self._lock:
+            if self.options.max_calls is not None and self._calls >= self.options.max_calls:
+                outcome.reason = "max-calls cap reached"
+                return False
+            self._calls += 1
+        if not self._sends.begin():  # paused: wait here, holding the user; stopped: the user stays pending
+            outcome.reason = "job stopped"
+            return False
+        return True
+
+    def _token(self, outcome: Outcome) -> tuple[bool, str | None]:
+        """(True, the token to place: None when the job has no OAuth) or (False, None): the fetch failed, which
+        counts as a failed request (the send slot is given back)."""
+        if self.tokens is None:
+            return True, None
+        try:
+            return True, self.tokens.get()
+        except RemoteError as exc:
+            self._sends.end()
+            self.outcomes.count("token_errors")
+            outcome.reason = f"token: {REDACTOR(exc)}"
+            self._failed_request(outcome, str(outcome.reason))
+            return False, None
+
+    def _prepare(self, token: str | None, extra_headers: dict[str, str]) -> tuple[str, dict[str, str], dict[str, str]]:
+        """Request id, headers and params of one attempt: the token where the auth places it, then the template's
+        headers; the request id joins the runner's request log to Ansira's journal."""
+        headers, params = self.placement.apply(token)
+        headers.update(extra_headers)
+        headers.setdefault("Content-Type", "application/json")
+        request_id = f"{self._request_prefix}-{next(self._request_seq)}"
+        headers[REQUEST_ID_HEADER] = request_id
+        return request_id, headers, params
+
+    def _send(self, item: WorkItem, outcome: Outcome, request_id: str, url: str, params: dict[str, str],
+              headers: dict[str, str], body: bytes) -> tuple[Reply, float] | None:
+        """The answer and when it was sent; None when there is none: not sent (another worker's Retry-After
+        closed the gate meanwhile) or a transport error (a failed request)."""
+        sent: list[float] = []
+        try:
+            reply = self._request(url, params, headers, body, before_send=functools.partial(self._admit, sent))
+            return reply, sent[0]
+        except SendCancelled:  # another worker's 429 closed the gate after this one passed it: not sent
+            outcome.attempts -= 1
+            with self._lock:
+                self._calls -= 1
+            self.outcomes.count("send_deferred")
+            return None
+        except requests.RequestException as exc:
+            if sent:
+                self.outcomes.request(request_id, item.profile_id, sent[0], None, None, None)
+            self.outcomes.count("transport_errors")
+            outcome.unanswered += 1
+            outcome.http_status = None
+            outcome.reason = f"transport: {type(exc).__name__}"
+            self._failed_request(outcome, outcome.reason)
+            return None
+
+    def _record(self, item: WorkItem, outcome: Outcome, request_id: str, sent_ts: float, status: int,
+                answer: Answer) -> None:
+        """Stamp the receipt, holding the gate first thing on a Retry-After: the receive time is taken under the
+        gate's lock, so every send stamped after it was refused by `admit` (docs/reliability.md)."""
+        received = self.gate.hold_for(answer.hold_s) if answer.hold_s is not None else self.gate.stamp()
+        self.outcomes.request(request_id, item.profile_id, sent_ts, received, status, answer.retry_after)
+        outcome.http_status = status
+        self.outcomes.count(f"http_{status}")
+        if answer.success:
+            self.state.success()
+        if answer.rate_limited:
+            self.outcomes.count("rate_limited")
+
+    def _retry(self, outcome: Outcome, answer: Answer) -> None:
+        """SLEEP, RETRY or BACKOFF: the user is sent again after this."""
+        if answer.verdict is Verdict.RETRY:  # the test-only fault: retry at once
+            self.outcomes.count("retry_after_ignored")
+        elif answer.verdict is Verdict.SLEEP:
+            self.outcomes.count("retry_after_honoured")
+            self.state.sleeping()
+            self._log("info", f"Retry-After {answer.retry_after:.3f}s from webhook (HTTP {outcome.http_status})",
+                      "retry_after")
+        else:
             self.outcomes.count("retried")
-            self._failure(f"HTTP {status}")
-            self._stop.wait(self._backoff(outcome.attempts))
+            self._failed_request(outcome, str(answer.reason))
 
     def _admit(self, sent: list[float]) -> bool:
         """The gate's last word, immediately before the bytes go out; records the send time when it says yes."""
@@ -399,64 +418,32 @@ class EnrichmentJob:
         self.outcomes.count("sent")
         return True
 
-    def _answered(self, status: int, header: str | None, *, first_401: bool) -> tuple[float | None, float]:
-        """The Retry-After this answer asks the job to honour (None if none applies) and when it was received."""
-        if 200 <= status < 300 or (first_401 and self.tokens is not None) or self.spec.never_retry(status):
-            return None, self.gate.stamp()
-        retry_after = parse_retry_after(header)
-        if retry_after is None or self.options.ignore_retry_after:
-            return retry_after, self.gate.stamp()
-        return retry_after, self.gate.hold_for(retry_after)
-
     def _backoff(self, attempt: int) -> float:
         return backoff_delay(attempt, base=self.options.backoff_base_s, cap=self.options.backoff_cap_s)
 
     # -- classification -------------------------------------------------------------------------------------
     def _omit(self, outcome: Outcome, reason: str) -> None:
-        self.outcomes.finish(outcome, OMITTED, reason=reason, done_ts=time.time())
+        self.outcomes.finish(outcome, OMITTED, reason=reason, done_ts=self.clock.time())
         self._log("info", f"user {outcome.user} omitted: {reason}", "omitted", {"omitted": 1})
 
-    def _success(self) -> None:
-        with self._lock:
-            self._consecutive_failures = 0
-            self._job_errors = 0  # "if the error persists": a success ends the streak of job errors
-            if self.status == "sleeping" or self.status.startswith("fault-"):
-                self.status = "running"
-
-    def _failure(self, why: str) -> None:
-        with self._lock:
-            self._consecutive_failures += 1
-            if self._consecutive_failures < self.options.failures_before_job_error:
-                return
-            self._consecutive_failures = 0
-            self._job_errors += 1
-            errors = self._job_errors
-        if errors >= self.options.job_errors_before_failed:
-            self.status = "failed"
-            n = self.options.failures_before_job_error
-            self.message = f"{n} consecutive failed requests, {errors} times: {why}"
-            self._log("error", f"job failed: {self.message}", "job_failed",
+    def _failed_request(self, outcome: Outcome, why: str) -> None:
+        """One failed request (answer, transport or token): the job's streak, then this user's backoff."""
+        esc = self.state.failure(why)
+        if esc is not None and esc.failed:
+            self._log("error", f"job failed: {esc.message}", "job_failed",
                       console="info" if self.options.job_failure_expected else None)
-            return
-        delay = self.options.job_backoff_s * (2 ** (errors - 1))
-        self.status = f"fault-{errors}"  # Lytics' status for a job in error backoff (N = the error count)
-        self.message = f"job error ({why}); backing off {delay:.1f}s"
-        # Lytics logs a job error as an error; here it is the runner coping with a failing remote (a 5xx, 429 or
-        # token storm a scenario may inject on purpose): INFO, counted in job_errors. Failing the job is ERROR.
-        self._log("error", self.message, "job_error", console="info")
-        self.outcomes.count("job_errors")
-        self.gate.hold_for(delay)
+        elif esc is not None:
+            # Lytics logs a job error as an error; here it is the runner coping with a failing remote (a 5xx, 429
+            # or token storm a scenario may inject on purpose): INFO, counted in job_errors. Failing it is ERROR.
+            self._log("error", esc.message, "job_error", console="info")
+            self.outcomes.count("job_errors")
+            self.gate.hold_for(esc.backoff_s)
+        self.clock.sleep(self._stop, self._backoff(outcome.attempts))
 
     def _landed(self, tags: list[Any], landed_at: float) -> None:
         for _item, outcome in tags:
             self.outcomes.finish(outcome, ENRICHED, done_ts=landed_at)
-        with self._lock:
-            for item, _ in tags:
-                self._active.discard(item.profile_id)
-                self._completed[item.profile_id] = landed_at
-                self._completed.move_to_end(item.profile_id)
-            while len(self._completed) > 2_000_000:
-                self._completed.popitem(last=False)
+        self._roster.landed([item.profile_id for item, _ in tags], landed_at)
         for _ in tags:
             self._unlanded.release()
         self._log("info", f"{len(tags)} users enriched", "added", {"added": len(tags)}, quiet=True)
@@ -470,9 +457,7 @@ class EnrichmentJob:
         for _item, outcome in tags:
             outcome.reason = reason
         self.outcomes.count("writeback_lost", len(tags))
-        with self._lock:
-            for item, _ in tags:
-                self._active.discard(item.profile_id)
+        self._roster.release([item.profile_id for item, _ in tags])
         for _ in tags:
             self._unlanded.release()
         self._log("warning", f"{len(tags)} users not written back: {reason}", "writeback_lost", quiet=not first)
@@ -482,27 +467,13 @@ class EnrichmentJob:
         return len(self._queue)
 
     # -- reporting ------------------------------------------------------------------------------------------
-    def _log(self, level: str, message: str, code: str, context: dict[str, Any] | None = None, *,
-             quiet: bool = False, console: str | None = None) -> None:
-        """`level` is what the job's Lytics log shows; `console` (default: the same) what this process logs."""
-        msg = REDACTOR(message)
-        if not quiet:
-            getattr(log, console or level)("[job %s] %s", self.spec.job_id[:8], msg)
-        with self._lock:
-            self._logs.append({"level": level, "message": msg, "code": code, "context": context or {},
-                               "timestamp": rfc3339(time.time())})
-
     def take_report(self) -> dict[str, Any]:
-        with self._lock:
-            logs, self._logs = self._logs, []
+        logs = self.joblog.take()
         counters = dict(self.outcomes.counters)
         counters["token_fetches"] = self.tokens.fetches if self.tokens else 0
         counters["writeback_failures"] = self.writeback.failures
         counters["queued"] = len(self._queue)
         # paused/killed/deleted belong to the user (Lytics shows them); the runner reports only its own states
-        status = None if self.status in USER_STATES else self.status
-        return {"status": status, "message": self.message, "counters": counters, "logs": logs[-500:]}
-
-    def pending_items(self) -> list[WorkItem]:
-        return self._queue.drain()
-
+        status, message = self.state.snapshot()
+        return {"status": None if status in USER_STATES else status, "message": message, "counters": counters,
+                "logs": logs}

@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import requests
 from oauthlib.oauth2 import BackendApplicationClient, OAuth2Error
@@ -18,6 +19,7 @@ from oauthlib.oauth2 import BackendApplicationClient, OAuth2Error
 from harness.errors import AuthError, TransportError
 from harness.http import HttpSession
 from harness.redact import REDACTOR
+from harness.runner.delivery import require_secure_url
 
 log = logging.getLogger("harness.runner.oauth")
 
@@ -99,3 +101,16 @@ class TokenManager:
         margin = min(self._margin, ttl * 0.1)
         log.info("fetched a token for client %s (expires in %ss)", self._client_id, int(ttl))
         return Token(value=value, expires_at=started + ttl - margin, fetched_at=started)
+
+
+def token_manager_for(auth_config: dict[str, Any], session: HttpSession, *, allow_http_hosts: tuple[str, ...] = (),
+                      clock: Callable[[], float] = time.monotonic) -> TokenManager | None:
+    """The token manager a job's auth config asks for; None without a `token_url` (no OAuth)."""
+    if not auth_config.get("token_url"):
+        return None
+    scopes = auth_config.get("scopes") or None
+    if isinstance(scopes, str):
+        scopes = [s for s in scopes.replace(",", " ").split() if s]
+    token_url = require_secure_url(str(auth_config["token_url"]), "token_url", allow_http_hosts)
+    return TokenManager(session, token_url, auth_config["client_id"], auth_config["client_secret"], scopes=scopes,
+                        clock=clock)

@@ -47,8 +47,10 @@ class Gate:
     """
 
     def __init__(self, *, rate: float | None = None, burst: int | None = None,
-                 clock: Callable[[], float] = time.monotonic, wall: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.monotonic, wall: Callable[[], float] = time.time,
+                 waiter: Callable[[threading.Condition, float], object] | None = None) -> None:
         self._clock = clock
+        self._idle = waiter or threading.Condition.wait  # how a held worker waits (a fake clock advances instead)
         self._mono0 = clock()
         self._wall0 = wall()
         self._cond = threading.Condition()
@@ -105,7 +107,7 @@ class Gate:
                     return False
                 now = self._clock()
                 if now < self._not_before:
-                    self._cond.wait(min(self._not_before - now, 0.25))
+                    self._idle(self._cond, min(self._not_before - now, 0.25))
                     continue
                 if self._rate is None:
                     return True
@@ -114,4 +116,4 @@ class Gate:
                 if self._tokens >= 1.0 - 1e-9:  # float dust must not cost a whole refill period
                     self._tokens = max(0.0, self._tokens - 1.0)
                     return True
-                self._cond.wait(min((1.0 - self._tokens) / self._rate, 0.25))
+                self._idle(self._cond, min((1.0 - self._tokens) / self._rate, 0.25))

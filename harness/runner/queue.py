@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from harness.timefmt import rfc3339
 
 
 @dataclass
@@ -18,6 +21,42 @@ class WorkItem:
     trigger_ts: float  # epoch: when the cause happened (collect received / backfill picked up)
     event_ts: float  # epoch: when membership changed, or when the scan page was read
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+def identity_of(profile: Mapping[str, Any], identifier_fields: Iterable[str],
+                announced: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """A user's identity (the write-back's `origin`), the one rule for feed and backfill alike: what Lytics
+    announced with the event when it did (it knows each identifier's history), else each identifier field's
+    newest value in the profile (a list's last, which is its newest: mock Lytics orders them by time)."""
+    if announced is not None:
+        return dict(announced)
+    ident: dict[str, Any] = {}
+    for f in identifier_fields:
+        v = profile.get(f)
+        if isinstance(v, list):
+            v = v[-1] if v else None
+        if v not in (None, ""):
+            ident[f] = v
+    return ident
+
+
+def feed_item(ev: Mapping[str, Any], identifier_fields: Iterable[str], now: float) -> WorkItem:
+    """A user from an audience enter/exit event on mock Lytics' feed."""
+    ts = float(ev.get("ts") or now)
+    seg_ev = {"id": ev.get("segment_id"), "slug": ev.get("slug"), "event": ev.get("event"),
+              ev.get("event", "enter"): rfc3339(ts)}
+    profile = dict(ev.get("profile") or {})
+    return WorkItem(
+        profile_id=str(ev.get("profile_id")), identity=identity_of(profile, identifier_fields, ev.get("identity")),
+        profile=profile, segment_events=[seg_ev], trigger=str(ev.get("event")),
+        trigger_ts=float(ev.get("cause_ts") or ev.get("ts") or now), event_ts=ts)
+
+
+def scan_item(profile: dict[str, Any], segment_id: str, read_at: float, identifier_fields: Iterable[str]) -> WorkItem:
+    """A user read from an audience scan (backfill or resync): it counts as entering when the page was read."""
+    ev = {"id": segment_id, "event": "enter", "enter": rfc3339(read_at)}
+    return WorkItem(profile_id=str(profile.get("_id")), identity=identity_of(profile, identifier_fields),
+                    profile=profile, segment_events=[ev], trigger="backfill", trigger_ts=read_at, event_ts=read_at)
 
 
 class WorkQueue:
@@ -58,14 +97,6 @@ class WorkQueue:
                 return None
             self._cond.notify_all()
             return item
-
-    def drain(self) -> list[WorkItem]:
-        with self._cond:
-            items = list(self._realtime) + list(self._backfill)
-            self._realtime.clear()
-            self._backfill.clear()
-            self._cond.notify_all()
-            return items
 
     def close(self) -> None:
         with self._cond:

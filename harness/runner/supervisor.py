@@ -23,11 +23,11 @@ from typing import Any
 from enrich_templates import TemplateEngine
 from harness.errors import ConfigError, RemoteError, TransportError
 from harness.redact import REDACTOR
-from harness.runner.job import EnrichmentJob, RunnerOptions
+from harness.runner.job import EnrichmentJob
 from harness.runner.lytics import FeedGone, FeedPage, LeaseRefused, LyticsClient
+from harness.runner.options import RunnerOptions
 from harness.runner.outcomes import OutcomeLog
-from harness.runner.queue import WorkItem
-from harness.timefmt import rfc3339
+from harness.runner.queue import WorkItem, feed_item
 
 log = logging.getLogger("harness.runner")
 
@@ -51,6 +51,7 @@ class Runner:
         self.cursor = 0
         self.last_seen_seq = 0
         self.errors: list[str] = []
+        self.identifier_fields: list[str] = []  # the schema's identifier fields, read at bootstrap
         self._feed_wait = feed_wait_s
         self._report_interval = report_interval_s
         self._stop = threading.Event()
@@ -109,7 +110,7 @@ class Runner:
                 self._error(f"feed cursor {self.cursor} lost; resynchronising jobs from their audiences")
                 self.cursor = gone.last_seq
                 for job in list(self.jobs.values()):
-                    self._resync(job)
+                    job.resync()
                 continue
             except RemoteError as exc:
                 self._error(f"feed: {REDACTOR(exc)}")
@@ -152,7 +153,7 @@ class Runner:
             "new instance has.")
         for job_id, job in lost.items():
             job.stop(self.options.request_timeout_s + 1.0)
-            job.status, job.message = "dropped", "mock Lytics restarted and lost this job"
+            job.mark_dropped("mock Lytics restarted and lost this job")
             self.dropped[job_id] = job
         while not self._stop.is_set():
             try:
@@ -171,15 +172,8 @@ class Runner:
                 if ev.get("segment_id") in job.spec.segment_ids and job.spec.wants(ev.get("event", "")):
                     job.submit(self._item(ev))
 
-    @staticmethod
-    def _item(ev: dict[str, Any]) -> WorkItem:
-        seg_ev = {"id": ev.get("segment_id"), "slug": ev.get("slug"), "event": ev.get("event"),
-                  ev.get("event", "enter"): rfc3339(float(ev.get("ts") or time.time()))}
-        return WorkItem(
-            profile_id=str(ev.get("profile_id")), identity=dict(ev.get("identity") or {}),
-            profile=dict(ev.get("profile") or {}), segment_events=[seg_ev], trigger=str(ev.get("event")),
-            trigger_ts=float(ev.get("cause_ts") or ev.get("ts") or time.time()),
-            event_ts=float(ev.get("ts") or time.time()))
+    def _item(self, ev: dict[str, Any]) -> WorkItem:
+        return feed_item(ev, self.identifier_fields, time.time())
 
     def _job_event(self, ev: dict[str, Any]) -> None:
         with self._jobs_lock:
@@ -203,8 +197,7 @@ class Runner:
             self._start_job(job_id, recovering=True)
         elif action in ("deleted", "killed"):
             if job:
-                job.stop()
-                job.status = "deleted" if action == "deleted" else "killed"
+                job.end("deleted" if action == "deleted" else "killed")
             if action == "killed" and (job is None or job.quiesce()):
                 self._acknowledge(job_id, int(ev["seq"]))
         elif action in ("updated", "bounced") and job:  # bounce = restart: fresh workers, audiences re-read
@@ -235,7 +228,7 @@ class Runner:
             if not self._lease(job_id):
                 return
             outcomes = self.outcomes.setdefault(job_id, OutcomeLog())
-            if not hasattr(self, "identifier_fields") or not self.identifier_fields:
+            if not self.identifier_fields:
                 self.identifier_fields = self.lytics.identifier_fields()
             job = EnrichmentJob(rt, self.lytics, self.engine, outcomes, self.identifier_fields, self.options)
         except (RemoteError, ConfigError, KeyError) as exc:
@@ -292,16 +285,9 @@ class Runner:
 
     def _drop(self, job_id: str, why: str) -> None:
         job = self.jobs.pop(job_id)
-        job.status, job.message = "dropped", why
+        job.mark_dropped(why)
         self.dropped[job_id] = job
         threading.Thread(target=job.stop, name=f"drop-{job_id[:8]}", daemon=True).start()
-
-    def _resync(self, job: EnrichmentJob) -> None:
-        def backfill_all() -> None:
-            for segment_id in job.spec.segment_ids:
-                job._backfill(segment_id)
-
-        threading.Thread(target=backfill_all, daemon=True).start()
 
     # -- reporting ------------------------------------------------------------------------------------------
     def _reporter(self) -> None:

@@ -66,6 +66,9 @@ class WriteBack:
             return len(self._events) + (1 if self._busy else 0)
 
     def join(self, timeout: float) -> None:
+        """Wait for the flusher to end (set `stop` first): it is woken at once, not at its next poll."""
+        with self._cond:
+            self._cond.notify_all()
         self._thread.join(timeout)
 
     def _take(self) -> tuple[list[dict[str, Any]], list[Any]] | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import os
 import re
 import sys
@@ -12,6 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from harness.errors import ConfigError
+from harness.hosts import is_loopback
 from harness.redact import REDACTOR
 
 EXIT_OK, EXIT_DIFFER = 0, 1
@@ -30,18 +30,9 @@ def check_base_url(url: str, *, option: str = "--url") -> str:
         raise ConfigError(f"{where}: expected an https:// service root such as https://api.example.com")
     if parts.query or parts.fragment or parts.username or parts.password:
         raise ConfigError(f"{where}: give the service root only, without query, fragment or credentials")
-    if parts.scheme == "http" and not _loopback(host):
+    if parts.scheme == "http" and not is_loopback(host):
         raise ConfigError(f"{where}: plain http is allowed only on loopback (127.0.0.1, ::1, localhost); use https")
     return url.rstrip("/")
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def env_value(name: str, option: str, *, secret: bool) -> str:
