@@ -31,7 +31,10 @@ from statistics import median
 ROOT = Path(__file__).resolve().parent.parent
 BEGIN, END = "<!-- FLAKE:BEGIN -->", "<!-- FLAKE:END -->"
 Verdicts = dict[str, list[bool]]  # item -> verdict of each run (True = passed)
-OneRun = Callable[[Path, list[str]], dict[str, bool]]
+Failures = dict[str, list[str]]  # item -> what each failing run said (the first lines of its message)
+RunResult = dict[str, tuple[bool, str]]  # item -> (passed, why not)
+OneRun = Callable[[Path, list[str]], RunResult]
+MESSAGE_CHARS = 300
 
 
 @contextmanager
@@ -47,55 +50,73 @@ def contention(n: int) -> Iterator[None]:
             p.wait()
 
 
-def library_run(out: Path, args: list[str]) -> dict[str, bool]:
-    """One `harness run` over the library; verdicts per scenario and per check (name:index)."""
+def _short(text: str) -> str:
+    return " ".join(text.split())[:MESSAGE_CHARS]
+
+
+def library_run(out: Path, args: list[str]) -> RunResult:
+    """One `harness run` over the library; verdicts per scenario and per check (name:index), with reasons."""
     subprocess.run([sys.executable, "-m", "harness", "run", *args, "--report", "json", "--out", str(out)],
                    cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
     report = json.loads((out / "report.json").read_text())
-    verdicts: dict[str, bool] = {}
+    verdicts: RunResult = {}
     for sc in report["scenarios"]:
-        verdicts[f"scenario {sc['file']}"] = bool(sc["ok"])
+        failed = [c["name"] for c in sc.get("checks") or [] if not c["ok"]]
+        why = sc.get("error") or ("failed checks: " + ", ".join(failed) if failed else "")
+        verdicts[f"scenario {sc['file']}"] = (bool(sc["ok"]), _short(why))
         for i, check in enumerate(sc.get("checks") or []):
-            verdicts[f"  check {sc['name']}[{i}] {check['name']}"] = bool(check["ok"])
+            detail = " ".join(str(d) for d in (check.get("details") or [])[:2])
+            verdicts[f"  check {sc['name']}[{i}] {check['name']}"] = (bool(check["ok"]),
+                                                                      _short(f"{check['reason']} {detail}"))
     return verdicts
 
 
-def suite_run(out: Path, args: list[str]) -> dict[str, bool]:
-    """One pytest run of the suite; verdicts per test node from its JUnit file."""
+def suite_run(out: Path, args: list[str]) -> RunResult:
+    """One pytest run of the suite; verdicts per test node from its JUnit file, with the failure's message."""
     xml = out / "junit.xml"
     subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", f"--junitxml={xml}", *args],
                    cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-    verdicts: dict[str, bool] = {}
+    verdicts: RunResult = {}
     for case in ET.parse(xml).getroot().iter("testcase"):
         if case.find("skipped") is not None:
             continue
-        bad = case.find("failure") is not None or case.find("error") is not None
-        verdicts[f"{case.get('classname')}::{case.get('name')}"] = not bad
+        bad = case.find("failure")
+        if bad is None:
+            bad = case.find("error")
+        why = "" if bad is None else f"{bad.get('message') or ''} {(bad.text or '')[-MESSAGE_CHARS:]}"
+        verdicts[f"{case.get('classname')}::{case.get('name')}"] = (bad is None, _short(why))
     return verdicts
 
 
-def repeat(what: str, runs: int, one: OneRun, args: list[str]) -> tuple[Verdicts, list[float]]:
+def repeat(what: str, runs: int, one: OneRun, args: list[str]) -> tuple[Verdicts, Failures, list[float]]:
     seen: Verdicts = defaultdict(list)
+    said: Failures = defaultdict(list)
     times: list[float] = []
     for i in range(runs):
         with tempfile.TemporaryDirectory(prefix="flake-") as tmp:
             t0 = time.monotonic()
             verdicts = one(Path(tmp), args)
             times.append(time.monotonic() - t0)
-        for item, ok in verdicts.items():
+        for item, (ok, why) in verdicts.items():
             seen[item].append(ok)
-        bad = sum(1 for ok in verdicts.values() if not ok)
-        print(f"{what} run {i + 1}/{runs}: {len(verdicts)} items, {bad} failed, {times[-1]:.0f}s", flush=True)
-    return seen, times
+            if not ok:
+                said[item].append(why)
+        bad = sorted(item.strip() for item, (ok, _) in verdicts.items() if not ok)
+        print(f"{what} run {i + 1}/{runs}: {len(verdicts)} items, {len(bad)} failed, {times[-1]:.0f}s", flush=True)
+        for item in bad:
+            print(f"  failed: {item}", flush=True)
+    return seen, said, times
 
 
-def flips(seen: Verdicts, runs: int) -> list[str]:
-    """Items that did not pass in every run (a failure in some runs, or missing from some)."""
+def flips(seen: Verdicts, said: Failures, runs: int) -> list[tuple[str, str]]:
+    """Items that did not pass in every run (a failure in some runs, or missing from some), with what the first
+    failing run said: a flip found under contention must explain itself, the run's files are gone by then."""
     out = []
     for item, oks in sorted(seen.items()):
         failed = oks.count(False) + (runs - len(oks))
         if failed:
-            out.append(f"{item}: failed {failed} of {runs}")
+            first = said.get(item) or ["missing from a run"]
+            out.append((f"{item.strip()}: failed {failed} of {runs}", first[0]))
     return out
 
 
@@ -120,9 +141,9 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()
     started = datetime.now(UTC)
     with contention(a.busy):
-        lib, lib_t = repeat("library", a.library_runs, library_run, [a.library])
-        suite, suite_t = repeat("suite", a.suite_runs, suite_run, [a.suite])
-    lib_flips, suite_flips = flips(lib, a.library_runs), flips(suite, a.suite_runs)
+        lib, lib_said, lib_t = repeat("library", a.library_runs, library_run, [a.library])
+        suite, suite_said, suite_t = repeat("suite", a.suite_runs, suite_run, [a.suite])
+    lib_flips, suite_flips = flips(lib, lib_said, a.library_runs), flips(suite, suite_said, a.suite_runs)
     lines = [
         f"Last `make flake`: {started:%Y-%m-%d %H:%M} UTC on {platform.node() or 'this machine'} "
         f"({os.cpu_count()} cores, Python {platform.python_version()}), load average before "
@@ -138,7 +159,9 @@ def main(argv: list[str] | None = None) -> int:
         if runs:
             lines.append(f"| {what} | {runs} | {len(seen)} | {median(times):.0f} s | {len(flipped)} |")
     if lib_flips or suite_flips:
-        lines += ["", "Flipped:", ""] + [f"- `{f.strip()}`" for f in lib_flips + suite_flips]
+        lines += ["", "Flipped (with what the first failing run said):", ""]
+        for item, first in lib_flips + suite_flips:
+            lines.append(f"- `{item}`: {first.replace('`', chr(39))}")
     text = "\n".join(lines)
     print("\n" + text)
     if a.record:

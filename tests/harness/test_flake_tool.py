@@ -13,15 +13,16 @@ flake = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(flake)
 
 
-@pytest.mark.parametrize(("seen", "runs", "expected"), [
-    ({"a": [True, True, True]}, 3, []),
-    ({"a": [True, False, True]}, 3, ["a: failed 1 of 3"]),
-    ({"a": [False, False]}, 2, ["a: failed 2 of 2"]),  # a steady failure is reported too
-    ({"a": [True, True]}, 3, ["a: failed 1 of 3"]),  # missing from a run (e.g. the scenario did not run)
-    ({"b": [True], "a": [False]}, 1, ["a: failed 1 of 1"]),
+@pytest.mark.parametrize(("seen", "said", "runs", "expected"), [
+    ({"a": [True, True, True]}, {}, 3, []),
+    ({"a": [True, False, True]}, {"a": ["boom"]}, 3, [("a: failed 1 of 3", "boom")]),
+    ({"a": [False, False]}, {"a": ["one", "two"]}, 2, [("a: failed 2 of 2", "one")]),  # a steady failure too
+    ({"a": [True, True]}, {}, 3, [("a: failed 1 of 3", "missing from a run")]),  # e.g. the scenario did not run
+    ({"b": [True], "  a": [False]}, {"  a": ["x"]}, 1, [("a: failed 1 of 1", "x")]),
 ])
-def test_flips(seen: dict[str, list[bool]], runs: int, expected: list[str]) -> None:
-    assert flake.flips(seen, runs) == expected
+def test_flips(seen: dict[str, list[bool]], said: dict[str, list[str]], runs: int,
+               expected: list[tuple[str, str]]) -> None:
+    assert flake.flips(seen, said, runs) == expected
 
 
 def test_suite_run_reads_each_test_verdict(tmp_path: Path) -> None:
@@ -35,7 +36,9 @@ def test_suite_run_reads_each_test_verdict(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
     verdicts = flake.suite_run(out, [str(tests)])
-    assert {k.rsplit("::", 1)[1]: v for k, v in verdicts.items()} == {"test_ok": True, "test_bad": False}
+    assert {k.rsplit("::", 1)[1]: ok for k, (ok, _) in verdicts.items()} == {"test_ok": True, "test_bad": False}
+    why = next(why for k, (ok, why) in verdicts.items() if not ok)
+    assert "assert 1 == 2" in why  # the failure explains itself after the run's files are gone
 
 
 def test_record_rewrites_only_its_block(tmp_path: Path) -> None:
