@@ -53,13 +53,13 @@ def test_report_renders_in_chromium(report: Path, page: Any) -> None:
     req = _plot(pg, "requests")
     assert req["labels"][1:] == ["2xx", "4xx", "429", "5xx", "dropped", "limit"]
     limit = req["data"][6]
-    assert limit and all(v == 50 for v in limit), "the limit line is the scenario's 50 calls/s"
+    assert limit and all(v == 10 for v in limit), "the limit line is the scenario's 10 calls/s"
     markers = [(i, v) for i, v in enumerate(req["data"][3]) if v is not None]
     assert markers, "the 429 markers are drawn where Ansira answered 429"
     steps = pg.evaluate("JSON.parse(document.getElementById('timeline-0').textContent).steps.map(s => s[1])")
     assert steps == ["1. create_profiles", "2. create_jobs", "3. wait_until"]  # drawn as labelled rules
     users = _plot(pg, "users")
-    assert users["data"][1][-1] == 120, "the enriched line ends at the 120 users of the backfill"
+    assert users["data"][1][-1] == 40, "the enriched line ends at the 40 users of the backfill"
     assert page.errors == [] and page.external == []
 
     # hover the first 429 marker: the legend shows that bucket's values
@@ -69,12 +69,12 @@ def test_report_renders_in_chromium(report: Path, page: Any) -> None:
         return p.valToPos(p.data[0][i], 'x');
     }""", i)
     legend_before = pg.locator(".chart-requests .u-legend .u-series").last.locator(".u-value").inner_text()
-    assert legend_before != "50", "no values before a hover"
+    assert legend_before != "10", "no values before a hover"
     box = pg.locator(".chart-requests .u-over").bounding_box()
     pg.mouse.move(box["x"] + x + 1, box["y"] + box["height"] / 2)
     legend = pg.locator(".chart-requests .u-legend .u-series")
     values = dict(zip(legend.locator(".u-label").all_inner_texts(), legend.locator(".u-value").all_inner_texts(),
                       strict=True))
     assert float(values["429"]) == pytest.approx(value, abs=0.01)
-    assert values["limit"] == "50"
+    assert values["limit"] == "10"
     assert page.errors == []
