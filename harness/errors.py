@@ -7,7 +7,9 @@
     ├── RemoteError            a remote service answered badly or not at all
     │   ├── AuthError          the token endpoint refused or failed
     │   └── TransportError     connection refused/reset, timeout
-    └── ExpectationFailed      a scenario check did not hold
+
+A check that does not hold is not an exception: checks return pass/fail with expected vs actual
+(harness.scenario.checks).
 
 The template errors (TemplateError and its children) have their own root in enrich_templates.errors, the
 engine's package, and are re-exported here; the CLI maps TemplateInputError to exit code 2 like ConfigError.
@@ -29,7 +31,6 @@ from enrich_templates.errors import (
 __all__ = [
     "AuthError",
     "ConfigError",
-    "ExpectationFailed",
     "HarnessError",
     "RemoteError",
     "ScenarioError",
@@ -90,7 +91,3 @@ class AuthError(RemoteError):
 
 class TransportError(RemoteError):
     """The request never got an HTTP answer (refused, reset, timed out)."""
-
-
-class ExpectationFailed(HarnessError):
-    """A scenario check failed; the message shows expected vs actual."""

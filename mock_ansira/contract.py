@@ -61,11 +61,12 @@ def _schema_problems(error: ValidationError) -> list[Problem]:
     if error.validator == "type":
         expected = error.validator_value
         wanted = " or ".join(expected) if isinstance(expected, list) else expected
-        return [Problem(format_path(parts), f"expected {wanted}, got {_json_type(error.instance)}")]
+        return [Problem(format_path(parts), f"expected {wanted}, got {json_type(error.instance)}")]
     return [Problem(format_path(parts), error.message)]
 
 
-def _json_type(value: object) -> str:
+def json_type(value: object) -> str:
+    """A value's JSON Schema type name: the contract's messages and `harness verify`'s shape comparison."""
     if value is None:
         return "null"
     if isinstance(value, bool):

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from harness.redact import REDACTOR
+from mock_ansira.contract import json_type
 
 RATE_HEADERS = ("retry-after", "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset", "ratelimit-limit",
                 "ratelimit-remaining", "ratelimit-reset", "ratelimit-policy")
@@ -62,20 +63,6 @@ def _show(value: Any) -> str:
     return "absent" if value is None else json.dumps(value) if not isinstance(value, str) else value
 
 
-def type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
-
-
 def shape(value: Any, prefix: str = "", depth: int = 0) -> dict[str, str]:
     """Dotted key path -> JSON type; lists of objects contribute their first item as `key[]`."""
     out: dict[str, str] = {}
@@ -87,7 +74,7 @@ def shape(value: Any, prefix: str = "", depth: int = 0) -> dict[str, str]:
         return out
     for key, item in value.items():
         path = f"{prefix}.{key}" if prefix else str(key)
-        out[path] = type_name(item)
+        out[path] = json_type(item)
         if depth + 1 < _DEPTH and isinstance(item, dict | list):
             out.update(shape(item, path, depth + 1))
     return out
