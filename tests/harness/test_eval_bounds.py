@@ -3,10 +3,6 @@ memory cap, and outputs past the size limit are refused with a clear error."""
 
 from __future__ import annotations
 
-import json
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -17,6 +13,7 @@ import requests
 from enrich_templates import TemplateEngine
 from harness.errors import ScenarioError
 from harness.scenario import loader
+from tests.serving import start_serve, stop_serve
 
 LOOP = "std.foldl(function(a, b) a + b, std.range(1, 400000000), 0)"
 # 2 MiB of output, built in milliseconds: it meets the 1 MiB output cap, never the time limit, however busy the machine
@@ -24,21 +21,10 @@ DOUBLING = "local d(s, n) = if n == 0 then s else d(s + s, n - 1); {x: d('ab', 2
 GIB = 1024 ** 3
 
 
-def _wait_ready(proc: subprocess.Popen[bytes], ready: Path) -> dict[str, str]:
-    deadline = time.monotonic() + 60
-    while not ready.exists():
-        assert proc.poll() is None, "harness serve exited early"
-        assert time.monotonic() < deadline, "ready file never appeared"
-        time.sleep(0.05)
-    return json.loads(ready.read_text())
-
-
 def test_runaway_template_tests_leave_serve_bounded_and_rendering(tmp_path: Path) -> None:
     ready = tmp_path / "ready.json"
-    proc = subprocess.Popen([sys.executable, "-m", "harness", "serve", "--ready-file", str(ready)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc, info = start_serve(ready)
     try:
-        info = _wait_ready(proc, ready)
         url = info["lytics_url"] + "/v2/template/test?desired_format=json"
         key = {"Authorization": info["lytics_api_key"]}
         serve = psutil.Process(proc.pid)
@@ -56,8 +42,7 @@ def test_runaway_template_tests_leave_serve_bounded_and_rendering(tmp_path: Path
         assert ok.json()["data"].strip().replace(" ", "").replace("\n", "") == '{"a":2}'
         assert serve.memory_info().rss < GIB
     finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(30)
+        stop_serve(proc)
 
 
 def test_output_past_the_cap_is_refused_with_a_clear_error() -> None:

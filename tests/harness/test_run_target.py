@@ -14,25 +14,15 @@ import pytest
 import requests
 
 from harness.cli import main
+from tests.serving import serving
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[Path, dict]]:
-    ready = tmp_path / "stack.json"
-    proc = subprocess.Popen([sys.executable, "-m", "harness", "serve", "--ready-file", str(ready)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 60
-        while not ready.exists():  # written atomically once every part answers
-            assert proc.poll() is None, proc.communicate()[1]
-            assert time.monotonic() < deadline, "ready file never appeared"
-            time.sleep(0.05)
-        yield ready, json.loads(ready.read_text(encoding="utf-8"))
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.communicate(timeout=30)
+    with serving(tmp_path) as stack:
+        yield stack
 
 
 def test_quickstart_passes_against_a_running_serve(served: tuple[Path, dict], tmp_path: Path,

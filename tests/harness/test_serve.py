@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import requests
 
+from tests.serving import start_serve, stop_serve
+
 
 def test_serve_ready_file_and_urls(tmp_path: Path) -> None:
     ready = tmp_path / "ready.json"
-    proc = subprocess.Popen([sys.executable, "-m", "harness", "serve", "--ready-file", str(ready)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc, info = start_serve(ready)
     try:
-        deadline = time.monotonic() + 30
-        while not ready.exists():  # the file appears atomically once every part answers
-            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-            assert time.monotonic() < deadline, "ready file never appeared"
-            time.sleep(0.05)
-        info = json.loads(ready.read_text())
         assert set(info) >= {"lytics_url", "ansira_url", "lytics_api_key", "ansira_client_id",
                              "ansira_client_secret", "ansira_source_code"}
         assert info["lytics_url"].startswith("http://127.0.0.1:")
@@ -36,8 +26,7 @@ def test_serve_ready_file_and_urls(tmp_path: Path) -> None:
                             auth=(info["ansira_client_id"], info["ansira_client_secret"]), timeout=5)
         assert tok.status_code == 200 and tok.json()["token_type"].lower() == "bearer"
     finally:
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=20)
+        out, err = stop_serve(proc)
     assert proc.returncode == 0, err
     assert info["ansira_client_secret"] not in out + err
     assert info["lytics_api_key"] not in out + err

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -114,6 +115,17 @@ def test_werkzeug_closes_every_connection() -> None:
 def test_waitress_stop_frees_the_port() -> None:
     srv = WaitressServerThread(_app()).start(ready_path="/n")
     srv.stop()
+    with pytest.raises(OSError):
+        http.client.HTTPConnection(srv.host, srv.port, timeout=2).request("GET", "/n")
+
+
+def test_waitress_stops_even_when_its_wake_up_pipe_is_gone() -> None:
+    """Stopping pulls waitress' trigger (a pipe the loop polls); if that pipe was closed under it, stop() must
+    still end the loop and free the port instead of raising EBADF (seen once in CI)."""
+    srv = WaitressServerThread(_app()).start(ready_path="/n")
+    os.close(srv._server.trigger.trigger)  # the write end: the loop sees a hang-up and closes the trigger
+    srv.stop()
+    assert not srv._thread.is_alive()
     with pytest.raises(OSError):
         http.client.HTTPConnection(srv.host, srv.port, timeout=2).request("GET", "/n")
 

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -14,27 +10,18 @@ import requests
 
 from harness.http import lytics_session
 from harness.scenario import engine
+from tests.serving import start_serve, stop_serve
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def serve(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen[str], dict[str, Any]]:
     """`harness serve` in a process of its own; returns once its ready file is there (written atomically)."""
-    ready = tmp_path / "ready.json"
-    proc = subprocess.Popen([sys.executable, "-m", "harness", "serve", "--ready-file", str(ready), *extra],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while not ready.exists():
-        if proc.poll() is not None:
-            raise AssertionError(proc.stderr.read() if proc.stderr else "serve exited")
-        assert time.monotonic() < deadline, "ready file never appeared"
-        time.sleep(0.05)
-    return proc, json.loads(ready.read_text())
+    return start_serve(tmp_path / "ready.json", *extra)
 
 
 def stop(proc: subprocess.Popen[str]) -> str:
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=30)
+    out, err = stop_serve(proc)
     assert proc.returncode == 0, err
     return out + err
 

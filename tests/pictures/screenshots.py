@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # `tests.serving`
 
 from pictures_helpers import ROOT, configure, serve, stop
 from playwright.sync_api import sync_playwright
