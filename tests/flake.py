@@ -139,13 +139,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--record", type=Path, help="Markdown file whose FLAKE block gets this result")
     a = ap.parse_args(argv)
     load_before = os.getloadavg()
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                            check=False).stdout.strip() or "unknown"
     started = datetime.now(UTC)
     with contention(a.busy):
         lib, lib_said, lib_t = repeat("library", a.library_runs, library_run, [a.library])
         suite, suite_said, suite_t = repeat("suite", a.suite_runs, suite_run, [a.suite])
     lib_flips, suite_flips = flips(lib, lib_said, a.library_runs), flips(suite, suite_said, a.suite_runs)
     lines = [
-        f"Last `make flake`: {started:%Y-%m-%d %H:%M} UTC on {platform.node() or 'this machine'} "
+        f"Last `make flake`: {started:%Y-%m-%d %H:%M} UTC at commit {commit} on {platform.node() or 'this machine'} "
         f"({os.cpu_count()} cores, Python {platform.python_version()}), load average before "
         f"{load_before[0]:.2f}, {a.busy} busy-loop processes competing throughout.",
         "",
