@@ -213,7 +213,7 @@ def cassette_app(args: argparse.Namespace, app: Any) -> Any:
         from harness.verify.record import RecordingProxy
 
         return RecordingProxy(check_base_url(args.record_from, option="--record-from"), args.cassette,
-                              keep_emails=args.record_emails)
+                              keep_emails=args.record_emails, mock=app)
     if getattr(args, "replay", None):
         from harness.verify import cassette
         from harness.verify.replay import Replayer

@@ -9,11 +9,14 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import requests
+from flask import Flask
 from werkzeug.wrappers import Request, Response
 
 from harness.http import ansira_session
 from harness.redact import REDACTOR
 from harness.verify import cassette as cs
+from harness.verify.bodies import read_body
+from mock_ansira import create_app
 
 FORWARD_HEADERS = ("Content-Type", "Authorization", "Accept", "X-Enrichsim-Request-Id")
 
@@ -21,7 +24,10 @@ FORWARD_HEADERS = ("Content-Type", "Authorization", "Accept", "X-Enrichsim-Reque
 class RecordingProxy:
     """A WSGI app; `/__admin/health` answers locally (readiness), everything else goes to `base_url`."""
 
-    def __init__(self, base_url: str, cassette_path: str, *, keep_emails: bool = False) -> None:
+    def __init__(self, base_url: str, cassette_path: str, *, keep_emails: bool = False,
+                 mock: Flask | None = None) -> None:
+        self.mock = mock if mock is not None else create_app()  # answers what is never forwarded (a 413)
+        self.config = self.mock.config  # the server frames bodies by mock Ansira's limit (harness/framing.py)
         self.base_url = base_url.rstrip("/")
         self.path = cassette_path
         self.keep_emails = keep_emails
@@ -40,10 +46,12 @@ class RecordingProxy:
         if req.path.startswith("/__admin"):  # the real service has no admin API; never forward one there
             body = {"error": "not_found", "error_description": f"the recording proxy has no {req.path}"}
             return Response(json.dumps(body), status=404, mimetype="application/json")(environ, start_response)
-        return self._forward(req)(environ, start_response)
+        data, too_big = read_body(environ)
+        if too_big:  # mock Ansira's 413: a body the real service would refuse is not worth sending it
+            return self.mock(environ, start_response)
+        return self._forward(req, data)(environ, start_response)
 
-    def _forward(self, req: Request) -> Response:
-        body = req.get_data()
+    def _forward(self, req: Request, body: bytes) -> Response:
         headers = {h: req.headers[h] for h in FORWARD_HEADERS if h in req.headers}
         self._note_credentials(req, body)
         try:

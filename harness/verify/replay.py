@@ -10,7 +10,6 @@ mock really issued, so later unrecorded calls with it are accepted there.
 from __future__ import annotations
 
 import difflib
-import io
 import json
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -20,6 +19,7 @@ from flask import Flask
 from werkzeug.wrappers import Request, Response
 
 from harness.verify import cassette as cs
+from harness.verify.bodies import read_body
 from mock_ansira.app import get_backend
 
 NEAREST = 3
@@ -39,14 +39,15 @@ class Replayer:
             self.requests.setdefault(key, item["request"])
         self._cursor: dict[str, int] = {}
         self._lock = threading.Lock()
+        self.config = mock.config  # the server frames bodies by the mock's MAX_CONTENT_LENGTH (harness/framing.py)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         req = Request(environ)
         if req.path.startswith("/__admin") or req.path == "/openapi.json":
             return self.mock(environ, start_response)
-        body = req.get_data()
-        environ["wsgi.input"] = io.BytesIO(body)  # the mock may still need to read it
-        environ["CONTENT_LENGTH"] = str(len(body))
+        body, too_big = read_body(environ)  # put back: the mock may still need to read it
+        if too_big:
+            return self.mock(environ, start_response)  # its 413, as without a cassette
         seen: dict[str, str] = {}
         normalised = cs.normalise_request(req.method, req.path, req.query_string, req.headers, body,
                                           token=self._token_label, secret=self._secret_label,

@@ -244,3 +244,25 @@ def test_a_tag_must_fit_in_an_email(capsys: pytest.CaptureFixture[str], monkeypa
     assert main(["verify", "ansira", "--url", "https://x.test", "--client-id-env", "REC_CID", "--client-secret-env",
                  "REC_SECRET", "--source-code", SOURCE, "--tag", "Not A@Tag", "--dry-run"]) == 2
     assert "--tag" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_bodies_over_ansira_s_limit_get_the_mock_s_413_and_are_never_forwarded(
+        standin: tuple[str, list[str]], tmp_path: Path, chunked: bool) -> None:
+    """Both wrappers frame bodies by mock Ansira's 1 MB (not the server's 16 MB default for apps with no limit)."""
+    big = b'{"email": "' + b"a" * 1_100_000 + b'@x.com"}'
+    body: Any = iter([big[:500_000], big[500_000:]]) if chunked else big
+    tape = tmp_path / "big.json"
+    proxy = RecordingProxy(standin[0], str(tape))
+    wrappers = [proxy, Replayer(cassette.load(tape), _app(), strict=True)]
+    for wrapper in wrappers:
+        srv = _serve(wrapper)
+        try:
+            r = requests.post(srv.url + "/service/api/v2/user", data=body, timeout=10,
+                              headers={"Content-Type": "application/json"})
+            assert r.status_code == 413 and r.json()["error"] == "payload_too_large", (type(wrapper), r.text[:200])
+        finally:
+            srv.stop()
+        body = iter([big[:500_000], big[500_000:]]) if chunked else big
+    proxy.close()
+    assert cassette.load(tape)["interactions"] == []  # nothing reached the real service, nothing was recorded
