@@ -182,13 +182,13 @@ def cmd_runner(args: argparse.Namespace) -> int:
             with open(args.outcomes, "w", encoding="utf-8") as fh:
                 for job_id, outcomes in runner.outcomes.items():
                     for o in outcomes.snapshot():
-                        fh.write(REDACTOR(json.dumps({"job_id": job_id, **o})) + "\n")
+                        fh.write(REDACTOR.json({"job_id": job_id, **o}) + "\n")
         if args.requests:
             with open(args.requests, "w", encoding="utf-8") as fh:
                 for job_id, outcomes in runner.outcomes.items():
                     for r in outcomes.requests_snapshot():
                         fh.write(json.dumps({"job_id": job_id, **r}) + "\n")
-        print(REDACTOR(json.dumps(runner.summary())), flush=True)
+        print(REDACTOR.json(runner.summary()), flush=True)
 
     wait_for_signal(stop)
     return 0

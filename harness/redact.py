@@ -7,15 +7,20 @@ when the value was never registered.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
 from collections.abc import Iterable
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 MASK = "***"
 _SENSITIVE_PARAMS = frozenset({"access_token", "client_secret", "key", "token", "refresh_token", "api_key"})
 _PARAM_RE = re.compile(r"(?i)\b(access_token|client_secret|refresh_token|api_key|key|token)=([^&\s'\"<>]+)")
+# JSON keys whose string value is a credential whatever it looks like (the text form is caught by the regexes)
+_SENSITIVE_KEYS = frozenset({"authorization", "x-admin-key", "access_token", "client_secret", "refresh_token",
+                             "api_key"})
 _AUTH_HEADER_RE = re.compile(
     r"(?i)(authorization|x-admin-key)(['\"]?\s*[:=]\s*['\"]?)(bearer\s+|basic\s+)?([^\s'\",}]+)")
 
@@ -49,6 +54,25 @@ class Redactor:
         s = _PARAM_RE.sub(lambda m: f"{m.group(1)}={MASK}", s)
         return _AUTH_HEADER_RE.sub(lambda m: f"{m.group(1)}{m.group(2)}{m.group(3) or ''}{MASK}", s)
 
+    def tree(self, value: Any) -> Any:
+        """A copy of a JSON-like value with every string (keys too) redacted; other values as they are."""
+        if isinstance(value, str):
+            return self(value)
+        if isinstance(value, dict):
+            return {self(k) if isinstance(k, str) else k: _masked(k, v) if _is_credential(k, v) else self.tree(v)
+                    for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.tree(v) for v in value]
+        return value
+
+    def json(self, value: Any, **dumps: Any) -> str:
+        """json.dumps of the redacted value: redacting the serialised text instead can eat the backslash of an
+        escaped quote (`token=abc\\"` masks `abc\\`) and leave JSON that no longer parses."""
+        default = dumps.pop("default", None)
+        if default is not None:  # what the caller turns into JSON is redacted too
+            dumps["default"] = lambda o: self.tree(default(o))
+        return json.dumps(self.tree(value), **dumps)
+
     def url(self, url: str) -> str:
         """Mask sensitive query parameters of a URL, keeping its shape readable."""
         parts = urlsplit(url)
@@ -56,6 +80,18 @@ class Redactor:
             return self(url)
         query = [(k, MASK if k.lower() in _SENSITIVE_PARAMS else v) for k, v in parse_qsl(parts.query, True)]
         return self(urlunsplit(parts._replace(query=urlencode(query, safe="*"))))
+
+
+def _is_credential(key: object, value: object) -> bool:
+    return isinstance(key, str) and key.lower() in _SENSITIVE_KEYS and isinstance(value, str) and bool(value)
+
+
+def _masked(key: str, value: str) -> str:
+    """`Bearer ***` keeps the scheme readable, as the header regex does in text."""
+    scheme, _, rest = value.partition(" ")
+    if key.lower() == "authorization" and rest and scheme.lower() in ("bearer", "basic"):
+        return f"{scheme} {MASK}"
+    return MASK
 
 
 REDACTOR = Redactor()

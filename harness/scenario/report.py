@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any, TextIO
 
@@ -56,7 +55,7 @@ def _ms(v: float | None) -> str:
 def as_json(results: Sequence[ScenarioResult]) -> str:
     doc: dict[str, Any] = {"passed": sum(r.ok for r in results), "failed": sum(not r.ok for r in results),
                            "scenarios": [r.to_dict() for r in results]}
-    return REDACTOR(json.dumps(doc, indent=2, default=str))
+    return REDACTOR.json(doc, indent=2, default=str)
 
 
 def junit(results: Sequence[ScenarioResult]) -> str:
