@@ -41,7 +41,8 @@ class BackgroundServer:
             self._thread.join(timeout=5)
 
     def __enter__(self) -> Self:
-        return self.start()
+        """`with server:` starts it; `with server.start(ready_path=...):` (already started) just enters."""
+        return self if self._thread.ident is not None else self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()

@@ -9,7 +9,6 @@ from typing import Any
 
 from harness.errors import ConfigError
 from harness.http import ServiceSession
-from harness.load import collect
 from harness.scenario import engine
 from harness.scenario import model as m
 
@@ -44,9 +43,9 @@ class RemoteDriver(engine.ScenarioRun):
         return self.ids["segment"].get(self.audience, self.audience)
 
     def drained(self) -> bool:
-        size = collect.audience_size(self.lytics, self.audience_id())
+        size = self.lytics_admin.audience_size(self.audience_id())
         mine = set(self.ids["job"].values())
-        counters = [j.get("counters") or {} for j in collect.jobs(self.lytics) if j.get("id") in mine]
+        counters = [j.get("counters") or {} for j in self.lytics_admin.jobs() if j.get("id") in mine]
         omitted = sum(float(c.get("omitted", 0)) for c in counters)
         queued = sum(float(c.get("queued", 0)) for c in counters)
         return size - omitted <= 0 and queued == 0
@@ -72,7 +71,7 @@ class RemoteDriver(engine.ScenarioRun):
                 return False
             if w.job_status:
                 names = {v: k for k, v in self.ids["job"].items()}
-                status = {names.get(j["id"], j["id"]): j.get("status") for j in collect.jobs(self.lytics)}
+                status = {names.get(j["id"], j["id"]): j.get("status") for j in self.lytics_admin.jobs()}
                 return all(status.get(k) == v for k, v in w.job_status.items())
             return True
 

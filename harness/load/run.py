@@ -21,7 +21,6 @@ from typing import Any
 from harness.cli_procs import write_ready
 from harness.errors import HarnessError, RemoteError
 from harness.http import ServiceSession, lytics_session
-from harness.load import collect
 from harness.load.driver import RemoteDriver, StepTimeout
 from harness.load.metrics import Raw, ansira_limit, compute
 from harness.load.procs import Child, Processes, wait_ready_file
@@ -205,7 +204,7 @@ class LoadRun:
         except StepTimeout as exc:
             result.errors.append(f"{exc} (users still waiting are counted as pending or lost)")
         self.progress("reading back journals and profiles")
-        journal, summary = collect.journal(d.ansira)
+        journal, summary = d.ansira_admin.journal(page=50_000), d.ansira_admin.journal_summary()
         summary_file = work / "locust_summary.json"
         result.locust = json.loads(summary_file.read_text()) if summary_file.exists() else None
         if locust and result.locust is None:
@@ -214,9 +213,9 @@ class LoadRun:
             job_start_ts=load_start if job_start is None else job_start,  # no job step ran before a timeout
             load_start_ts=load_start, load_end_ts=load_end, drained_ts=drained_at,
             backfill_users=backfill,
-            field_times=collect.field_times(d.lytics, [self.spec.enrichment_field]),
-            enters=collect.enter_events(d.lytics, d.audience_id(), job_seq or 0) if locust else [],
-            members_at_end=collect.members(d.lytics, d.audience_id()),
+            field_times=d.lytics_admin.field_times([self.spec.enrichment_field]),
+            enters=d.lytics_admin.enter_events(d.audience_id(), job_seq or 0) if locust else [],
+            members_at_end=d.lytics_admin.members(d.audience_id()),
             journal=journal, journal_summary=summary, outcomes=[], runner_counters={}, locust=result.locust,
             enrichment_field=self.spec.enrichment_field, ansira_limit=ansira_limit(self.sc.ansira),
             max_workers=self._max_workers(), target_rate=self._target_rate())
@@ -224,7 +223,7 @@ class LoadRun:
     def _mark_job_start(self, d: RemoteDriver, procs: Processes) -> tuple[int, int]:
         """What the job starts from: the audience to backfill, the feed position, and each process's CPU so far
         (CPU figures count the enrichment work, not the set-up)."""
-        backfill, seq = collect.audience_size(d.lytics, d.audience_id()), collect.last_seq(d.lytics)
+        backfill, seq = d.lytics_admin.audience_size(d.audience_id()), d.lytics_admin.last_seq()
         self._cpu_at_job_start = {c.name: c.cpu_s for c in procs.children}
         return backfill, seq
 

@@ -17,7 +17,9 @@ from urllib.parse import quote
 
 import requests
 
+from harness.errors import RemoteError
 from harness.http import ServiceSession, lytics_session
+from harness.mockclients import AnsiraAdmin
 from harness.pictures import timeline
 from harness.redact import REDACTOR
 
@@ -89,8 +91,7 @@ class ConsoleData:
     def _read_journal(self) -> None:
         assert self.ansira is not None
         while True:
-            body = self.ansira.get("/__admin/journal", params={"after": self._after, "limit": PAGE}).json()
-            batch = body.get("entries") or []
+            batch = AnsiraAdmin(self.ansira).journal_page(self._after, PAGE)
             if batch and batch[0]["seq"] <= self._after:  # the journal was reset: start again
                 self._journal.clear()
             self._journal.extend(batch)
@@ -104,9 +105,7 @@ class ConsoleData:
         if self.ansira is None:
             return []
         after = max(0, self._after - self.journal_rows)
-        params: dict[str, str | int] = {"after": after, "limit": self.journal_rows, "bodies": "true"}
-        body = self.ansira.get("/__admin/journal", params=params).json()
-        rows = body.get("entries") or []
+        rows = AnsiraAdmin(self.ansira).journal_page(after, self.journal_rows, bodies=True)
         for r in rows:
             for key in ("request_body", "response_body"):
                 if r.get(key):
@@ -116,7 +115,7 @@ class ConsoleData:
     def rate_limit(self) -> float | None:
         if self.ansira is None:
             return None
-        return timeline.rate_limit_of(self.ansira.get("/__admin/behaviour").json())
+        return timeline.rate_limit_of(AnsiraAdmin(self.ansira).behaviour())
 
     def _timelines(self, limit: float | None) -> dict[str, Any]:
         """Redrawn every poll while that is cheap; a big run (the runner shares this process and its GIL) is
@@ -144,8 +143,8 @@ class ConsoleData:
                     self._read_journal()
                     out["journal"] = self.journal_tail()
                     limit = self.rate_limit()
-            except (requests.RequestException, ValueError) as exc:
-                problems.append(f"mock Ansira: {REDACTOR(exc)}")
+            except RemoteError as exc:  # the client's message names mock Ansira
+                problems.append(REDACTOR(exc))
             out["timeline"] = self._timelines(limit)
             out["problems"] = problems
             return out

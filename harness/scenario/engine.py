@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-import requests
-
-from harness.errors import ConfigError, ScenarioError, ScenarioErrors
+from harness.errors import ConfigError, RemoteError, ScenarioError, ScenarioErrors
 from harness.http import ServiceSession, lytics_session
+from harness.mockclients import AnsiraAdmin, LyticsAdmin
 from harness.pictures import timeline
 from harness.redact import REDACTOR
 from harness.runner import RunnerOptions
@@ -25,7 +24,7 @@ from harness.scenario import model as m
 from harness.scenario.checks import CheckResult, run_check
 from harness.scenario.hints import did_you_mean
 from harness.scenario.profiles import all_profiles, generate
-from harness.scenario.state import RunState, handled_failures, page_profiles, read_journal
+from harness.scenario.state import RunState, handled_failures
 from harness.stack import Stack, prepare_behaviour
 from mock_ansira.behaviour import BehaviourError, load_behaviour, merge_documents
 
@@ -317,15 +316,16 @@ class ScenarioRun:
             job = self._api("POST", f"/v2/job/{job_id}/{action.split('_')[0]}", where)
             if isinstance(job, dict) and job.get("status") == "pausing":
                 self._await_ack(job_id, where)
-        elif action == "ansira_behaviour":
-            resp = self.ansira.patch("/__admin/behaviour", json=step.ansira_behaviour)
-            if resp.status_code >= 400:
-                raise ScenarioError(f"mock Ansira refused the behaviour: {resp.text[:300]}", file=self.file, path=where)
-        elif action == "lytics_faults":
-            self._api("POST", "/__admin/faults", where, json=step.lytics_faults)
-        elif action == "revoke_tokens":
-            body = {} if step.revoke_tokens == "all" else {"client_id": step.revoke_tokens}
-            self.ansira.post("/__admin/tokens/revoke", json=body).raise_for_status()
+        elif action in ("ansira_behaviour", "lytics_faults", "revoke_tokens"):
+            try:
+                if action == "ansira_behaviour":
+                    self.ansira_admin.patch_behaviour(step.ansira_behaviour or {})
+                elif action == "lytics_faults":
+                    self.lytics_admin.set_faults(step.lytics_faults or {})
+                else:
+                    self.ansira_admin.revoke_tokens(None if step.revoke_tokens == "all" else step.revoke_tokens)
+            except RemoteError as exc:
+                raise ScenarioError(f"{action} refused: {exc}", file=self.file, path=where) from None
         elif action == "wait_until":
             assert step.wait_until is not None
             self._wait(step.wait_until, where)
@@ -343,14 +343,19 @@ class ScenarioRun:
         if batch:
             self._api("POST", f"/collect/json/{spec.stream}", "profiles", json=batch)
 
+    @property
+    def lytics_admin(self) -> LyticsAdmin:
+        return LyticsAdmin(self.lytics)
+
+    @property
+    def ansira_admin(self) -> AnsiraAdmin:
+        return AnsiraAdmin(self.ansira)
+
     def _last_seq(self) -> int:
-        body = self.lytics.get("/__admin/feed", params={"after": 10**15, "wait": 0, "limit": 1}).json()
-        return int(body["data"]["last_seq"])
+        return self.lytics_admin.last_seq()
 
     def _segment_size(self, slug: str) -> int:
-        seg_id = self.ids["segment"].get(slug, slug)
-        body = self.lytics.get(f"/api/segment/{seg_id}/scan", params={"limit": 1}).json()
-        return int(body.get("total") or 0)
+        return self.lytics_admin.audience_size(self.ids["segment"].get(slug, slug))
 
     def _wait(self, w: m.WaitUntil, where: str) -> None:
         runner = self.stack.runner
@@ -416,22 +421,25 @@ class ScenarioRun:
                         merged[k] += s[k]
                     for r, n in s["omitted_reasons"].items():
                         merged["omitted_reasons"][r] = merged["omitted_reasons"].get(r, 0) + n
+        ansira = self.ansira_admin
         try:
-            summary = self.ansira.get("/__admin/journal/summary").json()
-        except (requests.RequestException, ValueError):
+            summary = ansira.journal_summary()
+        except RemoteError as exc:
+            log.info("no journal summary from mock Ansira: %s", exc)
             summary = {}
         try:
-            ansira_users = self.ansira.get("/__admin/users").json()
-        except (requests.RequestException, ValueError):
+            ansira_users = ansira.users()
+        except RemoteError as exc:
+            log.info("no user list from mock Ansira: %s", exc)
             ansira_users = []
         return RunState(
-            profiles=list(page_profiles(self.lytics)),
+            profiles=list(self.lytics_admin.profiles()),
             segment_sizes={slug: self._segment_size(slug) for slug in self.ids["segment"]},
-            journal=read_journal(self.ansira), journal_summary=summary.get("data", summary),
+            journal=ansira.journal(), journal_summary=summary,
             outcomes=outcomes, outcome_summary=merged, duration_s=duration,
             runner_errors=list(runner.errors) if runner else [], job_status=self._job_status(),
             max_workers=max((j.spec.worker_count for j in runner.jobs.values()), default=1) if runner else 1,
-            ansira_users=ansira_users if isinstance(ansira_users, list) else [], scenario=self.sc,
+            ansira_users=ansira_users, scenario=self.sc,
             source_codes=list(self.stack.behaviour.get("source_codes") or []), runner_requests=requests_log,
             runner_counters=dict(counters))
 

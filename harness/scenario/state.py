@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-
-from harness.http import ServiceSession
 
 if TYPE_CHECKING:
     from harness.scenario.model import Scenario
@@ -44,33 +41,3 @@ def handled_failures(counters: dict[str, int]) -> dict[str, int]:
     c = dict(counters)
     c["http_5xx"] = sum(n for k, n in counters.items() if k.startswith("http_5"))
     return {label: int(c[key]) for key, label in HANDLED if c.get(key)}
-
-
-def page_profiles(lytics: ServiceSession, *, page: int = 1000) -> Iterator[dict[str, Any]]:
-    start: str | None = None
-    while True:
-        params: dict[str, Any] = {"limit": page}
-        if start:
-            params["start"] = start
-        body = lytics.get("/__admin/profiles", params=params).json()
-        data = body.get("data") or {}
-        items = data.get("profiles", data) if isinstance(data, dict) else data
-        yield from items
-        start = (data.get("next") if isinstance(data, dict) else None) or body.get("_next")
-        if not start or not items:
-            return
-
-
-def read_journal(ansira: ServiceSession, *, page: int = 5000) -> list[dict[str, Any]]:
-    entries: list[dict[str, Any]] = []
-    after = 0
-    while True:
-        body = ansira.get("/__admin/journal", params={"after": after, "limit": page}).json()
-        batch = body.get("entries", body.get("data", {}).get("entries", []) if isinstance(body.get("data"), dict)
-                         else [])
-        if not batch:
-            return entries
-        entries.extend(batch)
-        after = batch[-1]["seq"]
-        if len(batch) < page:
-            return entries

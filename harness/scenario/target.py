@@ -18,7 +18,9 @@ from typing import Any
 
 import requests
 
-from harness.errors import ConfigError
+from harness.errors import ConfigError, RemoteError
+from harness.http import ServiceSession, Timeouts
+from harness.mockclients import AnsiraAdmin
 from harness.redact import REDACTOR
 from harness.runner import RunnerOptions
 from harness.runner_state import MOUNT, RemoteRunner
@@ -63,9 +65,8 @@ class TargetStack:
                         "keeps its own (start it with them: harness runner --options JSON)")
         self.behaviour = prepare_behaviour(self._with_target_client(ansira_behaviour), seed)
         self.runner: RemoteRunner | None = None
-        self._session = requests.Session()
-        if self.admin_key:
-            self._session.headers["X-Admin-Key"] = self.admin_key
+        self._ansira = ServiceSession(str(target["ansira_url"]), timeouts=Timeouts(read=30.0),  # seeds users
+                                      headers={"X-Admin-Key": self.admin_key} if self.admin_key else None)
 
     def _with_target_client(self, doc: dict[str, Any] | None) -> dict[str, Any]:
         """The scenario's behaviour, with the ready file's client (and secret) where the scenario names none."""
@@ -81,11 +82,10 @@ class TargetStack:
         return beh
 
     def start(self) -> TargetStack:
-        url = self.target["ansira_url"] + "/__admin/behaviour"
-        resp = self._session.put(url, json=self.behaviour, timeout=30)
-        if resp.status_code >= 400:
-            raise ConfigError(f"mock Ansira refused the scenario's behaviour (HTTP {resp.status_code}): "
-                              f"{REDACTOR(resp.text[:500])}")
+        try:
+            AnsiraAdmin(self._ansira).put_behaviour(self.behaviour)
+        except RemoteError as exc:
+            raise ConfigError(f"the scenario's behaviour was refused: {exc}") from None
         state_url = self.target.get("runner_state_url") or self.target["lytics_url"] + MOUNT + "/state"
         runner = RemoteRunner(state_url, self.admin_key or None)
         try:
@@ -99,7 +99,7 @@ class TargetStack:
         return self
 
     def stop(self) -> None:
-        self._session.close()
+        self._ansira.close()
         if self.runner is not None:
             self.runner.close()
 

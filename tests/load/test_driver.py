@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from harness.http import ServiceSession, lytics_session
-from harness.load import collect
 from harness.load.driver import RemoteDriver, StepTimeout
 from harness.scenario import engine
 from harness.stack import Stack
@@ -27,14 +26,14 @@ def test_driver_sets_up_runs_steps_and_sees_the_drain(scenario_file: Callable[[s
         d.setup()
         assert set(d.ids["segment"]) == {"ansira_enrichment_source"}
         d.step(0, sc.steps[0])
-        assert collect.audience_size(ly, d.audience_id()) == 30
+        assert d.lytics_admin.audience_size(d.audience_id()) == 30
         assert not d.drained()
         d.step(1, sc.steps[1])
         d.step(2, sc.steps[2])  # the remote wait_until: returns once drained, or raises
-        assert d.drained() and collect.audience_size(ly, d.audience_id()) == 0
-        rows = collect.field_times(ly, ["ansira_uuid"])
+        assert d.drained() and d.lytics_admin.audience_size(d.audience_id()) == 0
+        rows = d.lytics_admin.field_times(["ansira_uuid"])
         assert sum(1 for r in rows if "ansira_uuid" in r["field_ts"]) == 30
-        journal, summary = collect.journal(an)
+        journal, summary = d.ansira_admin.journal(page=7), d.ansira_admin.journal_summary()  # paged: 30 > 7
         assert summary["by_operation"]["create_user"] == 30 and len(journal) == summary["total"]
         ly.close()
         an.close()
