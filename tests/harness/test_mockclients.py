@@ -32,7 +32,8 @@ def lytics() -> Iterator[LyticsAdmin]:
 
 @pytest.fixture(scope="module")
 def ansira() -> Iterator[AnsiraAdmin]:
-    beh = {"clients": [{"client_id": "c", "client_secret": "s" * 24}], "source_codes": ["S"], "known_users": {"count": 0}}
+    beh = {"clients": [{"client_id": "c", "client_secret": "s" * 24}], "source_codes": ["S"],
+           "known_users": {"count": 0}}
     with ServerThread(ansira_app({"BEHAVIOUR": beh}), name="an").start(ready_path="/__admin/health") as srv:
         session = ServiceSession(srv.url)
         token = session.post("/service/oauth/v2/token", data={"grant_type": "client_credentials"},
