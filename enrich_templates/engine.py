@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import threading
 from collections.abc import Mapping
@@ -73,6 +74,31 @@ def refused_import(source: str, filename: str) -> TemplateImportRefused | None:
     return None
 
 
+_VETTED_MAX = 256  # distinct (template, config) pairs remembered as vetted; the set starts over past it
+_SHARED_CHILDREN: dict[tuple[int, float, int, int], Any] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def _shared_child(max_stack: int, timeout_s: float, memory_limit_mb: int, max_output_bytes: int) -> Any:
+    """One vetting child per process and settings, shared by every vetted engine (a runner per scenario in
+    `harness run` would otherwise start one each: ~0.2 s apiece). Its finalizer stops it at exit."""
+    from enrich_templates.isolate import IsolatedRenderer
+
+    key = (max_stack, timeout_s, memory_limit_mb, max_output_bytes)
+    with _SHARED_LOCK:
+        child = _SHARED_CHILDREN.get(key)
+        if child is None:
+            child = _SHARED_CHILDREN[key] = IsolatedRenderer(
+                max_stack=max_stack, timeout_s=timeout_s, memory_limit_mb=memory_limit_mb,
+                max_output_bytes=max_output_bytes)
+        return child
+
+
+def _vet_key(source: str, job_config: Mapping[str, Any] | None, auth_config: Mapping[str, Any] | None) -> str:
+    config = json.dumps([job_config or {}, auth_config or {}], sort_keys=True, default=repr)
+    return hashlib.sha256(f"{len(source)}:{source}{config}".encode("utf-8", "surrogatepass")).hexdigest()
+
+
 class TemplateEngine:
     """Thread-safe; cheap to share. One instance per process is fine.
 
@@ -80,6 +106,11 @@ class TemplateEngine:
     evaluation itself cannot be interrupted and runs on in the background (see enrich_templates.pool).
     isolation="process" evaluates in a child process that is killed on timeout and has a memory cap: use it
     for templates you do not trust (the `template check` CLI does).
+    isolation="vetted" renders each distinct template (with its job and auth config) in such a child until one
+    render succeeds there, then on worker threads: a runaway template (an enormous std.range, a doubling string)
+    is killed in the child under its memory cap instead of allocating in this process, while the renders that
+    follow cost what thread mode costs (the runner renders every user). A template that runs away only for
+    some users' data is not caught by the first render: time and output caps still bound it, memory does not.
     """
 
     def __init__(
@@ -87,15 +118,15 @@ class TemplateEngine:
         *,
         max_stack: int = 500,
         timeout_s: float = 2.0,
-        isolation: Literal["thread", "process"] = "thread",
+        isolation: Literal["thread", "process", "vetted"] = "thread",
         max_runaway: int = 2,
         memory_limit_mb: int = 2048,
         max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES,
     ) -> None:
         if max_stack < 1:
             raise TemplateInputError(f"max_stack must be at least 1, got {max_stack}")
-        if isolation not in ("thread", "process"):
-            raise TemplateInputError(f"isolation must be 'thread' or 'process', got {isolation!r}")
+        if isolation not in ("thread", "process", "vetted"):
+            raise TemplateInputError(f"isolation must be 'thread', 'process' or 'vetted', got {isolation!r}")
         self.max_stack = max_stack
         self.timeout_s = timeout_s
         self.isolation = isolation
@@ -104,6 +135,7 @@ class TemplateEngine:
         self.max_output_bytes = max_output_bytes
         self._child: Any = None
         self._child_lock = threading.Lock()
+        self._vetted: set[str] = set()
 
     # -- public API ---------------------------------------------------------------------------------------
 
@@ -181,6 +213,17 @@ class TemplateEngine:
             raise TemplateInputError(f"entity must be a JSON object, got {type(entity).__name__}")
         if self.isolation == "process":
             return self._isolated().evaluate(source, entity, job_config, auth_config, filename, trace)
+        if self.isolation == "vetted":
+            key = _vet_key(source, job_config, auth_config)
+            if key not in self._vetted:
+                child = _shared_child(self.max_stack, self.timeout_s, self._memory_limit_mb, self.max_output_bytes)
+                outcome: Outcome = child.evaluate(source, entity, job_config, auth_config, filename, trace)
+                if outcome.kind is None:
+                    with self._child_lock:
+                        if len(self._vetted) >= _VETTED_MAX:
+                            self._vetted.clear()
+                        self._vetted.add(key)
+                return outcome
         return self.evaluate_here(source, entity, job_config, auth_config, filename=filename, trace=trace)
 
     def close(self) -> None:

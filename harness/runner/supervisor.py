@@ -41,7 +41,7 @@ class Runner:
                  feed_wait_s: float = 1.0, report_interval_s: float = 0.5) -> None:
         self.lytics = LyticsClient(lytics_url, api_key, admin_key=admin_key)
         self.options = options or RunnerOptions()
-        self.engine = engine or TemplateEngine()
+        self.engine = engine or TemplateEngine(isolation="vetted")  # a runaway template dies in a child
         self.jobs: dict[str, EnrichmentJob] = {}
         self.dropped: dict[str, EnrichmentJob] = {}  # jobs a Lytics restart lost (kept for the summary)
         self.waiting: dict[str, str] = {}  # job id -> the other runner holding its lease

@@ -172,7 +172,7 @@ def check_template(c: m.TemplateCheck, st: RunState) -> CheckResult:
                            f"{', '.join(j.name for j in _jobs(st)) or 'none'}")
     templates = {t.name: t for t in sc.lytics.templates}
     reasons, details, ok = [], [], True
-    engine = TemplateEngine()
+    engine = TemplateEngine(isolation="vetted")  # the scenario's template may run away: vetted in a child
     try:
         for job in jobs:
             tpl = templates.get(str(job.config.get("template_id") or ""))

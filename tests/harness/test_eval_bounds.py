@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -72,3 +73,40 @@ def test_runaway_scenario_render_is_killed_with_a_clear_error(tmp_path: Path, bo
     good = folder / "good.jsonnet"
     good.write_text("{a: 1}")
     assert loader.render(good) == {"a": 1}  # a fresh child renders the next one
+
+
+def test_a_vetted_engine_kills_a_runaway_in_its_child_and_renders_known_templates_here() -> None:
+    """isolation="vetted" (the runner's): the first render of a template runs in the shared child under the memory
+    cap; once one succeeded there, that template renders on this process' threads."""
+    from enrich_templates import engine as engine_module
+
+    eng = TemplateEngine(isolation="vetted")
+    me = psutil.Process()
+    before = me.memory_info().rss
+    out = eng.evaluate(f"{{n: {LOOP}}}", {})
+    assert out.kind is not None and ("did not finish" in out.message or "out of memory" in out.message), out
+    assert eng.runaway == 0, "the runaway never ran on this process' threads"
+    assert me.memory_info().rss - before < 200 * 1024 ** 2
+    good = "local e = import 'lytemplates.libsonnet'; {email: e.get('email', '')}"
+    assert eng.render(good, {"email": "a@b.co"}).value == {"email": "a@b.co"}  # vetted in a fresh child
+    children = list(engine_module._SHARED_CHILDREN.values())
+    assert len(children) == 1 and children[0].pid is not None
+    children[0].close()  # from now on this template needs no child
+    assert eng.render(good, {"email": "c@d.co"}).value == {"email": "c@d.co"}
+    assert children[0].pid is None
+
+
+def test_the_runner_omits_users_of_a_runaway_template_and_stays_bounded(run_variant: Any) -> None:
+    """End to end: the job's template never finishes; every user is omitted with the reason, nothing was sent,
+    and this process (runner and mocks) did not grow."""
+    me = psutil.Process()
+    before = me.memory_info().rss
+    loop = LOOP.replace("'", "\\\\'")
+    result = run_variant(
+        "a.base { name: 'runaway', allow_no_checks: true, profiles+: { generate: { count: 2 } },"
+        f" lytics+: {{ templates: [a.template(a.source_code) {{ source: '{{n: {loop}}}' }}] }},"
+        " steps: [{ create_profiles: 'all' }, { create_jobs: 'all' }, { wait_until: { idle: true, timeout_s: 60 } }],"
+        " checks: [{ kind: 'outcomes', omitted: { equals: 2 }, enriched: { equals: 0 } },"
+        " { kind: 'ansira_calls', status: { '201': { max: 0 } } }] }")
+    assert result.error is None and result.ok, [c.to_dict() for c in result.checks if not c.ok]
+    assert me.memory_info().rss - before < 300 * 1024 ** 2
