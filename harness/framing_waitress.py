@@ -61,9 +61,31 @@ class _StrictChunkedReceiver(ChunkedReceiver):
         return consumed
 
 
+class RequestTimeout(BadRequest):
+    code = 408
+    reason = "Request Timeout"
+
+
 class _StrictParser(HTTPRequestParser):
     body_rcv: Any
     error: Any
+    completed: bool
+
+    def __init__(self, adj: Any) -> None:
+        super().__init__(adj)
+        # made when a request's first bytes arrive: all of it has one idle timeout (waitress' channel_timeout) to
+        # follow, as on the blocking servers (harness/deadlines.py); a slow drip keeps a channel "active" forever
+        self._window = float(adj.channel_timeout)
+        self._deadline = time.monotonic() + self._window
+
+    def received(self, data: bytes) -> int:
+        if not self.completed and time.monotonic() > self._deadline:
+            log.info("refused a request that did not arrive within %gs (a slow sender)", self._window)
+            self.error = RequestTimeout(f"the request did not arrive within {self._window:g}s")
+            self.completed = True
+            return len(data)
+        consumed: int = super().received(data)
+        return consumed
 
     def parse_header(self, header_plus: bytes) -> None:
         lines = header_plus.split(b"\r\n")[1:]

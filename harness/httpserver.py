@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
+from harness.deadlines import DEADLINES
 from harness.framing import (
     IDLE_TIMEOUT_S,
     MAX_HEADER_BYTES,
@@ -131,11 +132,15 @@ class LeanServer:
 
     def _request(self, conn: socket.socket, rfile: Any, addr: Any) -> bool:
         """Serve one request; False when the connection should close."""
-        line = rfile.readline(MAX_REQUEST_LINE + 1)
-        if not line:
+        if not rfile.peek(1):  # waits for the request's first byte (the idle timeout applies)
             return False
+        # from here the whole request has one idle timeout to arrive (harness/deadlines.py): no slow drip
+        deadline = DEADLINES.arm(conn, self.idle_timeout)
         target = "-"
         try:
+            line = rfile.readline(MAX_REQUEST_LINE + 1)
+            if not line:
+                return False
             if len(line) > MAX_REQUEST_LINE:
                 raise _BadRequest(414, f"request line over {MAX_REQUEST_LINE} bytes")
             method, target, version = self._request_line(line)
@@ -146,6 +151,8 @@ class LeanServer:
             conn.sendall(error_response(exc.status, str(exc)))
             linger_close(conn)
             return False
+        finally:
+            DEADLINES.disarm(deadline)  # all of the request is here (or refused): the app's time does not count
         try:
             keep = self._run(conn, environ, method, keep)
         finally:

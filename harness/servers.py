@@ -13,6 +13,7 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from harness.deadlines import DEADLINES
 from harness.errors import ConfigError
 from harness.framing import (
     DEFAULT_BODY_LIMIT,
@@ -101,9 +102,33 @@ class _FramedHandler(_RedactingHandler):
     _body: Body | None = None
     _framing: Framing | None = None
 
+    _deadline: int | None = None
+
     def setup(self) -> None:
         super().setup()
         self.connection.settimeout(getattr(self.server, "idle_timeout", IDLE_TIMEOUT_S))  # silent ones are closed
+
+    def handle_one_request(self) -> None:
+        """Wait for a request's first byte (the idle timeout applies), then give the whole request -- line, headers
+        and body -- one idle timeout to arrive (harness/deadlines.py): a slow drip cannot hold the thread."""
+        if not isinstance(self.rfile, io.BufferedReader):  # not the buffered socket file http.server makes
+            super().handle_one_request()
+            return
+        try:
+            started = self.rfile.peek(1)
+        except (TimeoutError, OSError) as exc:
+            if isinstance(exc, TimeoutError):
+                self.log_error("Request timed out: %r", exc)
+            self.close_connection = True
+            return
+        if not started:
+            self.close_connection = True
+            return
+        self._deadline = DEADLINES.arm(self.connection, getattr(self.server, "idle_timeout", IDLE_TIMEOUT_S))
+        try:
+            super().handle_one_request()
+        finally:
+            DEADLINES.disarm(self._deadline)
 
     def parse_request(self) -> bool:
         self.keep_alive, self._body, self._framing = False, None, None
@@ -134,6 +159,7 @@ class _FramedHandler(_RedactingHandler):
         assert self._framing is not None
         limit, enforced = getattr(self.server, "body_limit", (DEFAULT_BODY_LIMIT, False))
         body = self._body = read_body(self.rfile, self._framing, limit)
+        DEADLINES.disarm(self._deadline)  # all of the request is here: the app's own time does not count
         if body.over_limit and not enforced:
             raise FramingError(413, f"the request body is over the limit of {limit} bytes")
         environ["wsgi.input"] = body.stream

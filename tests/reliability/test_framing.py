@@ -344,6 +344,48 @@ def test_an_idle_connection_and_a_stalled_request_are_closed(mocks: dict[str, Mo
             assert time.monotonic() - started >= IDLE_S * 0.5  # closed for idling, not at once
 
 
+def _drip(port: int, head: bytes, drip: bytes, every_s: float, give_up_s: float) -> tuple[float, bytes]:
+    """Send `head`, then `drip` one byte every `every_s`; how long until the server ended the connection, and
+    what it answered (a 408 or nothing). AssertionError if it still listens after `give_up_s`."""
+    with socket.create_connection(("127.0.0.1", port), timeout=15) as sock:
+        sock.sendall(head)
+        started = time.monotonic()
+        for byte in drip:
+            if time.monotonic() - started > give_up_s:
+                raise AssertionError(f"still reading a request dripped for {give_up_s:g}s")
+            try:
+                sock.sendall(bytes([byte]))
+            except OSError:  # reset: the server shut the connection down
+                return time.monotonic() - started, b""
+            sock.settimeout(every_s)
+            try:
+                answer = sock.recv(65536)
+            except TimeoutError:
+                continue  # still reading: drip on
+            except ConnectionResetError:
+                answer = b""
+            return time.monotonic() - started, answer
+        raise AssertionError("the whole request was dripped and the server waited for all of it")
+
+
+@pytest.mark.parametrize("part", ["headers", "body"])
+def test_a_slowly_dripped_request_is_cut_off_after_one_idle_timeout(mocks: dict[str, Mock], part: str) -> None:
+    """Slowloris: a byte every IDLE_S / 6 never trips the per-receive idle timeout, yet the whole request gets one
+    idle timeout from its first byte; without that bound each such client holds a server thread indefinitely."""
+    port = mocks["lytics"].port
+    every = IDLE_S / 6
+    if part == "headers":
+        head, drip = f"POST {COLLECT} HTTP/1.1\r\nHost: x\r\n".encode(), b"X-Slow: " + b"a" * 200
+    else:
+        head, drip = post_head(COLLECT, "Content-Length: 400\r\n", content_type="application/json"), b"[" * 400
+    took, answer = _drip(port, head, drip, every, give_up_s=IDLE_S * 4)
+    # cut within one idle timeout of the first byte, plus what the check's granularity allows: one drip interval
+    # (waitress checks when a byte arrives) and its cleanup pass (at least 1 s)
+    assert IDLE_S * 0.9 <= took <= IDLE_S + every + 1.5, took
+    assert answer == b"" or (answer.startswith(b"HTTP/1.") and answer[9:12] == b"408"), answer[:200]
+    assert mocks["lytics"].alive()
+
+
 def test_a_valid_chunked_request_works_and_the_connection_lives_on(mocks: dict[str, Mock],
                                                                    request: pytest.FixtureRequest) -> None:
     server = request.node.callspec.params["mocks"]
