@@ -22,6 +22,7 @@ from typing import Any
 
 from harness.errors import ConfigError
 from harness.framing import IDLE_TIMEOUT_S
+from harness.mockclients import HEALTH
 from harness.redact import REDACTOR
 
 log = logging.getLogger("harness.procs")
@@ -119,7 +120,7 @@ def cmd_mock(args: argparse.Namespace) -> int:
         srv = server_thread(app, server=args.server, threads=args.threads, host=args.host, port=args.port,
                             name="mock-ansira", idle_timeout=args.idle_timeout)
         url = mock_app.config["PUBLIC_URL"] = base_url(public, srv.port)
-        srv.start(ready_path="/__admin/health")
+        srv.start(ready_path=HEALTH)
         ansira = {"url": url, "client_id": client["client_id"], "client_secret": client["client_secret"],
                   "source_code": behaviour["source_codes"][0]}
         info = ready_document("mock-ansira", host=args.host, public=public, ansira=ansira, extra={
@@ -135,7 +136,7 @@ def cmd_mock(args: argparse.Namespace) -> int:
         srv = server_thread(app, server=args.server, threads=args.threads, host=args.host, port=args.port,
                             name="mock-lytics", idle_timeout=args.idle_timeout)
         url = app.config["PUBLIC_URL"] = base_url(public, srv.port)
-        srv.start(ready_path="/__admin/health")
+        srv.start(ready_path=HEALTH)
         info = ready_document("mock-lytics", host=args.host, public=public, lytics={"url": url, "api_key": api_key},
                               extra={"url": url, **({"admin_key": admin_key} if admin_key else {})})
     from harness.pictures.serve import mock_console, stopping

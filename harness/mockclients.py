@@ -18,6 +18,8 @@ from harness.errors import RemoteError, TransportError
 from harness.http import ServiceSession
 from harness.redact import REDACTOR
 
+HEALTH = "/__admin/health"  # both mocks' readiness path: servers wait on it before anyone calls them
+RESET = "/__admin/reset"  # both mocks: forget every user, token, profile and job (settings stay)
 _END = 10**15  # a feed cursor past any seq: the feed answers at once with no events and its last_seq
 
 
@@ -157,4 +159,4 @@ class AnsiraAdmin(_AdminClient):
         return list(self._call("GET", "/__admin/users", "users"))
 
     def reset(self) -> None:
-        self._call("POST", "/__admin/reset", "reset")
+        self._call("POST", RESET, "reset")

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import requests
 
+from harness.mockclients import HEALTH, RESET
 from harness.scenario import discovery
 from harness.servers import ServerThread
 
@@ -108,7 +109,7 @@ class MockHandle:
     credentials: dict[str, Any] = field(repr=False)  # client secret / API key: never in a failure's repr
 
     def reset(self) -> None:
-        self.session.post(self.url + "/__admin/reset").raise_for_status()
+        self.session.post(self.url + RESET).raise_for_status()
 
 
 @pytest.fixture(scope="session")
@@ -117,7 +118,7 @@ def _ansira_server() -> Iterator[tuple[ServerThread, dict[str, Any]]]:
     from mock_ansira import create_app
 
     behaviour = prepare_behaviour(None, 0)
-    srv = ServerThread(create_app({"BEHAVIOUR": behaviour}), name="ansira-fixture").start(ready_path="/__admin/health")
+    srv = ServerThread(create_app({"BEHAVIOUR": behaviour}), name="ansira-fixture").start(ready_path=HEALTH)
     yield srv, behaviour
     srv.stop()
 
@@ -141,7 +142,7 @@ def _lytics_server() -> Iterator[tuple[ServerThread, str]]:
     from mock_lytics import create_app
 
     key = "lk_" + secrets.token_urlsafe(16)
-    srv = ServerThread(create_app({"API_KEY": key}), name="lytics-fixture").start(ready_path="/__admin/health")
+    srv = ServerThread(create_app({"API_KEY": key}), name="lytics-fixture").start(ready_path=HEALTH)
     yield srv, key
     srv.stop()
 

@@ -12,6 +12,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.mockclients import HEALTH
 from harness.redact import REDACTOR
 from harness.runner import Runner, RunnerOptions
 from harness.runner_state import MOUNT, mount
@@ -86,8 +87,8 @@ class Stack:
                                        host=self.host, port=self.lytics_port, name="mock-lytics")
             for srv in (self.ansira, self.lytics):
                 srv.app.config["PUBLIC_URL"] = self.public_url(srv)
-            self.ansira.start(ready_path="/__admin/health")
-            self.lytics.start(ready_path="/__admin/health")
+            self.ansira.start(ready_path=HEALTH)
+            self.lytics.start(ready_path=HEALTH)
             if self.start_runner:
                 options = self.runner_options
                 if self.allow_http_hosts:  # the runner follows the same URLs mock Lytics accepted

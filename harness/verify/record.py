@@ -13,6 +13,7 @@ from flask import Flask
 from werkzeug.wrappers import Request, Response
 
 from harness.http import ansira_session
+from harness.mockclients import HEALTH
 from harness.redact import REDACTOR
 from harness.verify import cassette as cs
 from harness.verify.bodies import read_body
@@ -40,7 +41,7 @@ class RecordingProxy:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         req = Request(environ)
-        if req.path == "/__admin/health":
+        if req.path == HEALTH:
             body = {"status": "ok", "mode": "record", "recorded": len(self.doc["interactions"])}
             return Response(json.dumps(body), mimetype="application/json")(environ, start_response)
         if req.path.startswith("/__admin"):  # the real service has no admin API; never forward one there

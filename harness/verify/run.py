@@ -14,6 +14,7 @@ from typing import Any
 import requests
 
 from harness.http import ServiceSession, ansira_session
+from harness.mockclients import HEALTH
 from harness.redact import REDACTOR
 from harness.verify.compare import Difference, Observation, compare, failed, observe
 from harness.verify.probes import PROBES, Context, Probe, Request
@@ -128,7 +129,7 @@ def verify(base_url: str, creds: Credentials, *, tag: str, max_calls: int = DEFA
         real.session.close()
     capped = frozenset(p.name for p, o in zip(probes, real_obs, strict=True) if o.skipped == CAP)
     app = create_app({"BEHAVIOUR": mock_behaviour(creds, behaviour)})
-    srv = ServerThread(app, name="verify-mock").start(ready_path="/__admin/health")
+    srv = ServerThread(app, name="verify-mock").start(ready_path=HEALTH)
     mock = Prober(ansira_session(srv.url), _context(creds, tag))
     try:
         mock_obs = mock.run(probes, capped=capped)
