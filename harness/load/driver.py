@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from types import SimpleNamespace
 from typing import Any
 
 from harness.errors import ConfigError
 from harness.http import ServiceSession
+from harness.mockclients import AnsiraAdmin, LyticsAdmin
+from harness.runner import RunnerOptions
 from harness.scenario import engine
 from harness.scenario import model as m
 
@@ -17,27 +18,40 @@ class StepTimeout(ConfigError):
     """A wait_until step (or the final drain) ran out of time: a failed load run, not a bad scenario."""
 
 
-class RemoteDriver(engine.ScenarioRun):
-    """Reuses ScenarioRun's Lytics set-up and step actions; only waiting differs (the runner is remote).
+class RemoteDriver:
+    """A ScenarioRun attached to mocks in other processes: its Lytics set-up and step actions through its public
+    methods; only waiting differs (the runner is remote and seen only through Lytics).
 
     `wait_until: {idle: true}` means *drained* here: every audience member is a user the runner omitted, and the
     runner reports nothing queued — what can be seen of a runner through Lytics' job reports.
     """
 
     def __init__(self, scenario: m.Scenario, *, file: str | None, vars: dict[str, Any], lytics: ServiceSession,
-                 ansira: ServiceSession, audience: str) -> None:
-        super().__init__(scenario, file=file)
+                 ansira: ServiceSession, audience: str, runner_options: RunnerOptions | None = None) -> None:
+        self.run = engine.ScenarioRun(scenario, file=file, waiter=self._wait)
+        self.run.attach(vars=vars, lytics=lytics, ansira=ansira, runner_options=runner_options)
         self.vars = vars
         self.lytics = lytics
         self.ansira = ansira
         self.audience = audience
-        self.stack = SimpleNamespace(runner=None)  # type: ignore[assignment]
+
+    @property
+    def ids(self) -> dict[str, dict[str, str]]:
+        return self.run.ids
+
+    @property
+    def lytics_admin(self) -> LyticsAdmin:
+        return self.run.lytics_admin
+
+    @property
+    def ansira_admin(self) -> AnsiraAdmin:
+        return self.run.ansira_admin
 
     def setup(self) -> None:
-        self._setup()
+        self.run.configure()
 
     def step(self, index: int, step: m.Step) -> None:
-        self._step(step, f"steps[{index}]")
+        self.run.run_step(index, step)
 
     def audience_id(self) -> str:
         return self.ids["segment"].get(self.audience, self.audience)
@@ -63,11 +77,11 @@ class RemoteDriver(engine.ScenarioRun):
                 raise StepTimeout(f"{what}: not reached within {timeout_s:g}s")
             time.sleep(0.05)
 
-    def _wait(self, w: m.WaitUntil, where: str) -> None:  # engine hook: the remote form of wait_until
+    def _wait(self, w: m.WaitUntil, where: str) -> None:  # the run's waiter: the remote form of wait_until
         def done() -> bool:
             if w.idle and not self.drained():
                 return False
-            if w.audience_empty and self._segment_size(w.audience_empty) != 0:
+            if w.audience_empty and self.run.segment_size(w.audience_empty) != 0:
                 return False
             if w.job_status:
                 names = {v: k for k, v in self.ids["job"].items()}

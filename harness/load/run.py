@@ -29,6 +29,7 @@ from harness.load.spec import LoadSpec, with_backfill
 from harness.load.thresholds import Outcome, evaluate
 from harness.pictures import load_charts
 from harness.redact import REDACTOR
+from harness.runner import RunnerOptions
 from harness.scenario import model as m
 
 log = logging.getLogger("harness.load")
@@ -138,7 +139,8 @@ class LoadRun:
         REDACTOR.add(a["ansira_client_secret"])
         ly = lytics_session(vars_["lytics_url"], api_key, admin_key=admin_key, pool_size=4)
         an = ServiceSession(vars_["ansira_url"], headers={"X-Admin-Key": admin_key}, pool_size=2)
-        driver = RemoteDriver(self.sc, file=self.file, vars=vars_, lytics=ly, ansira=an, audience=self._audience())
+        driver = RemoteDriver(self.sc, file=self.file, vars=vars_, lytics=ly, ansira=an, audience=self._audience(),
+                              runner_options=RunnerOptions(**self.sc.runner))  # what the runner process was given
         try:
             raw = self._drive(driver, procs, work, result, api_key)
         finally:

@@ -111,8 +111,12 @@ def _expects_job_failure(sc: m.Scenario) -> bool:
 class ScenarioRun:
     def __init__(self, scenario: m.Scenario, *, file: str | None = None,
                  progress: Callable[[str], None] | None = None, runner_overrides: dict[str, Any] | None = None,
-                 target: dict[str, Any] | None = None) -> None:
+                 target: dict[str, Any] | None = None,
+                 waiter: Callable[[m.WaitUntil, str], None] | None = None) -> None:
+        """`waiter` replaces how a `wait_until` step waits (the load test's remote rule: it sees the runner only
+        through Lytics); by default the run waits on the runner it started."""
         self.sc = scenario
+        self.waiter = waiter
         self.target = target  # a running stack's ready file(s) (harness.scenario.target); None: start our own
         self.runner_overrides = runner_overrides or {}
         self.file = file
@@ -170,6 +174,25 @@ class ScenarioRun:
             self.ansira.close()
             stack.stop()
         return result
+
+    # -- driving a stack started elsewhere (harness load) --------------------------------------------------
+    def attach(self, *, vars: dict[str, Any], lytics: ServiceSession, ansira: ServiceSession,
+               runner_options: RunnerOptions | None = None) -> None:
+        """Point set-up and steps at mocks this run did not start and whose runner it cannot see; `execute()` is
+        then not used: the caller calls `configure()` and `run_step()` and reads results its own way."""
+        self.vars, self.lytics, self.ansira = vars, lytics, ansira
+        self.stack = cast(Stack, _Detached(runner_options=runner_options or RunnerOptions()))
+
+    def configure(self) -> None:
+        """The scenario's Lytics set-up: fields, mappings, queries, audiences, templates, auths."""
+        self._setup()
+
+    def run_step(self, index: int, step: m.Step) -> None:
+        self._step(step, f"steps[{index}]")
+
+    def segment_size(self, slug: str) -> int:
+        """An audience's size by its slug (or id)."""
+        return self._segment_size(slug)
 
     # -- set-up ---------------------------------------------------------------------------------------------
     def _subst(self, value: Any) -> Any:
@@ -328,7 +351,7 @@ class ScenarioRun:
                 raise ScenarioError(f"{action} refused: {exc}", file=self.file, path=where) from None
         elif action == "wait_until":
             assert step.wait_until is not None
-            self._wait(step.wait_until, where)
+            (self.waiter or self._wait)(step.wait_until, where)
         elif action == "sleep_s":
             time.sleep(float(step.sleep_s or 0))  # a scenario's own timed step, not a readiness wait
 
@@ -442,6 +465,15 @@ class ScenarioRun:
             ansira_users=ansira_users, scenario=self.sc,
             source_codes=list(self.stack.behaviour.get("source_codes") or []), runner_requests=requests_log,
             runner_counters=dict(counters))
+
+
+@dataclass
+class _Detached:
+    """What the engine reads of a Stack when it drives one started elsewhere: no runner in this process."""
+
+    runner_options: RunnerOptions
+    runner: None = None
+    behaviour: dict[str, Any] = field(default_factory=dict)
 
 
 class _Timeout(ConfigError):

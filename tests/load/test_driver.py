@@ -46,3 +46,25 @@ def test_wait_for_times_out_with_a_message(scenario_file: Callable[[str], Path])
     with pytest.raises(StepTimeout, match=r"the drain: not reached within 0\.1s"):
         d.wait_for(lambda: False, 0.1, "the drain")
     assert d.wait_for(lambda: True, 1.0, "always") >= 0
+
+
+def test_a_pause_step_waits_for_the_runner_s_acknowledgement_through_the_driver(
+        scenario_file: Callable[[str], Path]) -> None:
+    """The driver composes a ScenarioRun attached to a stack it did not start; steps that read the run's runner
+    options (pause waits up to request_timeout_s + 10 for `pausing` to end) work there too."""
+    f = scenario_file("a.base { name: 'p', allow_no_checks: true, profiles+: { generate: { count: 5 } }, steps: ["
+                      "{ create_profiles: 'all' }, { create_jobs: 'all' }, { pause_job: 'ansira_enrichment' },"
+                      "{ resume_job: 'ansira_enrichment' },"
+                      "{ wait_until: { idle: true, audience_empty: 'ansira_enrichment_source', timeout_s: 30 } }] }")
+    sc = engine.load(f)
+    with Stack(seed=sc.seed, ansira_behaviour=sc.ansira) as stack:
+        info = stack.ready_info()
+        ly = lytics_session(info["lytics_url"], stack.api_key, admin_key=stack.admin_key)
+        an = ServiceSession(info["ansira_url"], headers={"X-Admin-Key": stack.admin_key})
+        d = RemoteDriver(sc, file=str(f), vars=info, lytics=ly, ansira=an, audience="ansira_enrichment_source")
+        d.setup()
+        for i, step in enumerate(sc.steps):
+            d.step(i, step)
+        assert d.drained() and d.lytics_admin.audience_size(d.audience_id()) == 0
+        ly.close()
+        an.close()
