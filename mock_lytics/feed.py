@@ -11,7 +11,9 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
+
+from mock_lytics.wire import FeedEvent
 
 DEFAULT_CAPACITY = 200_000
 MAX_WAIT_S = 30.0
@@ -28,7 +30,7 @@ class StaleCursor(Exception):
 
 @dataclass(frozen=True)
 class FeedPage:
-    events: list[dict[str, Any]]
+    events: list[FeedEvent]
     last_seq: int
     oldest_seq: int
 
@@ -42,17 +44,17 @@ class Feed:
         self.capacity = capacity
         self._clock = clock
         self._cond = threading.Condition()
-        self._ring: list[dict[str, Any] | None] = [None] * capacity
+        self._ring: list[FeedEvent | None] = [None] * capacity
         self._last_seq = 0
         self._first_retained = 1  # seq of the oldest retained event (== last_seq + 1 when empty)
         self._evicted_through = 0  # newest seq lost to overflow (not to reset)
         self._waiting = 0  # long-pollers currently blocked (observable for tests and /__admin/state)
 
-    def append(self, kind: str, **payload: Any) -> dict[str, Any]:
+    def append(self, kind: str, **payload: Any) -> FeedEvent:
         """Record one event; the seq is assigned here, so append order is commit order."""
         with self._cond:
             self._last_seq += 1
-            event = {"seq": self._last_seq, "kind": kind, **payload}
+            event = cast(FeedEvent, {"seq": self._last_seq, "kind": kind, **payload})
             event.setdefault("ts", self._clock())
             self._ring[self._last_seq % self.capacity] = event
             if self._last_seq - self._first_retained >= self.capacity:
@@ -81,10 +83,10 @@ class Feed:
             events = [self._ring[seq % self.capacity] for seq in range(start, stop + 1)]
             return FeedPage([e for e in events if e is not None], self._last_seq, self._oldest())
 
-    def filter(self, predicate: Callable[[dict[str, Any]], bool], after: int = 0, limit: int = 10_000) -> list[dict]:
+    def filter(self, predicate: Callable[[FeedEvent], bool], after: int = 0, limit: int = 10_000) -> list[FeedEvent]:
         """Retained events with seq > after that satisfy `predicate` (no waiting; for admin checks)."""
         with self._cond:
-            out: list[dict[str, Any]] = []
+            out: list[FeedEvent] = []
             for seq in range(max(after + 1, self._first_retained), self._last_seq + 1):
                 event = self._ring[seq % self.capacity]
                 if event is not None and predicate(event):

@@ -29,6 +29,7 @@ from mock_lytics.segments import Segment, Segments, decode_cursor, encode_cursor
 from mock_lytics.store_ops import CatalogOps, SegmentOps, locked
 from mock_lytics.timeutil import iso
 from mock_lytics.values import FieldSpec, coerce
+from mock_lytics.wire import FeedEvent
 
 _SAMPLES = {"string": "sample", "int": 1, "number": 1.5, "bool": True, "date": "2024-01-01T00:00:00Z",
             "[]string": ["a", "b"], "[]time": ["2024-01-01T00:00:00Z"], "ts[]string": ["a"]}
@@ -320,7 +321,7 @@ class Backend(SegmentOps, CatalogOps):
         self.jobs.get(jid)
         return self.leases.release(jid, holder)
 
-    def audience_events(self, segment: str | None, after: int, limit: int) -> list[dict[str, Any]]:
+    def audience_events(self, segment: str | None, after: int, limit: int) -> list[FeedEvent]:
         """Segment events of the feed, optionally for one audience (id or slug; also one deleted since)."""
         refs: set[str] = set()
         if segment:

@@ -19,6 +19,7 @@ from mock_lytics.feed import Feed
 from mock_lytics.jobs import Jobs, Refs, validate_job
 from mock_lytics.profiles import Profile, ProfileStore
 from mock_lytics.segments import Segment, Segments, check_slug, parse_ql, slugify, tags_of
+from mock_lytics.wire import Runtime
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -351,7 +352,7 @@ class CatalogOps:
         return job.to_api()
 
     @locked
-    def job_runtime(self: Host, jid: str) -> dict[str, Any]:
+    def job_runtime(self: Host, jid: str) -> Runtime:
         """Everything the runner needs, secrets included: this is served on the internal plane only."""
         job = self.jobs.get(jid)
         auths = [self.catalog.auths[a].internal() for a in job.auth_ids if a in self.catalog.auths]

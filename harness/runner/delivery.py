@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl, urlsplit
 from enrich_templates import TemplateEngine, build_entity, default_payload, encode_body, split_override
 from harness.errors import ConfigError
 from harness.hosts import is_loopback
+from harness.runner.wire import Runtime
 
 TOKEN_PLACEHOLDER = "{token}"
 NEVER_RETRY = frozenset({400, 404, 413})
@@ -84,7 +85,7 @@ class JobSpec:
     config: dict[str, Any]  # the job config as Lytics holds it: what jobConfGet() reads in templates
 
     @classmethod
-    def from_runtime(cls, rt: dict[str, Any], http_hosts: tuple[str, ...] = ()) -> JobSpec:
+    def from_runtime(cls, rt: Runtime, http_hosts: tuple[str, ...] = ()) -> JobSpec:
         job = rt["job"]
         cfg = job.get("config") or {}
         tpl = rt.get("template") or None

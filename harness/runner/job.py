@@ -42,13 +42,14 @@ from harness.runner.queue import WorkItem, WorkQueue, scan_item
 from harness.runner.roster import Roster
 from harness.runner.sends import SendSlots
 from harness.runner.state import USER_STATES, JobState
+from harness.runner.wire import JobReport, Runtime
 from harness.runner.writeback import WriteBack
 
 log = logging.getLogger("harness.runner.job")
 
 
 class EnrichmentJob:
-    def __init__(self, runtime: dict[str, Any], lytics: LyticsClient, engine: TemplateEngine,
+    def __init__(self, runtime: Runtime, lytics: LyticsClient, engine: TemplateEngine,
                  outcomes: OutcomeLog, identifier_fields: list[str], options: RunnerOptions, *,
                  session: WebhookSession | None = None, clock: Clock = SYSTEM_CLOCK,
                  tokens: TokenSource | None = None) -> None:
@@ -467,7 +468,7 @@ class EnrichmentJob:
         return len(self._queue)
 
     # -- reporting ------------------------------------------------------------------------------------------
-    def take_report(self) -> dict[str, Any]:
+    def take_report(self) -> JobReport:
         logs = self.joblog.take()
         counters = dict(self.outcomes.counters)
         counters["token_fetches"] = self.tokens.fetches if self.tokens else 0

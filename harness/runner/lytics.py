@@ -10,6 +10,7 @@ import requests
 from harness.errors import RemoteError, TransportError
 from harness.http import Timeouts, runner_lytics_session
 from harness.redact import REDACTOR
+from harness.runner.wire import FeedEvent, JobReport, Runtime
 
 
 class FeedGone(RemoteError):
@@ -30,7 +31,7 @@ class LeaseRefused(RemoteError):
 
 
 class FeedPage(NamedTuple):
-    events: list[dict[str, Any]]
+    events: list[FeedEvent]
     last_seq: int
     instance: str | None  # mock Lytics' state id: a new one means it restarted and forgot everything
 
@@ -73,10 +74,11 @@ class LyticsClient:
         data = body["data"]
         return FeedPage(data["events"], int(data["last_seq"]), data.get("instance"))
 
-    def runtime(self, job_id: str) -> dict[str, Any]:
-        return self._call("GET", f"/__admin/jobs/{job_id}/runtime")["data"]
+    def runtime(self, job_id: str) -> Runtime:
+        runtime: Runtime = self._call("GET", f"/__admin/jobs/{job_id}/runtime")["data"]
+        return runtime
 
-    def report(self, job_id: str, payload: dict[str, Any]) -> None:
+    def report(self, job_id: str, payload: JobReport) -> None:
         self._call("POST", f"/__admin/jobs/{job_id}/report", json=payload)
 
     def take_lease(self, job_id: str, holder: str, ttl_s: float) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.runner.wire import FeedEvent
 from harness.timefmt import rfc3339
 
 
@@ -40,7 +41,7 @@ def identity_of(profile: Mapping[str, Any], identifier_fields: Iterable[str],
     return ident
 
 
-def feed_item(ev: Mapping[str, Any], identifier_fields: Iterable[str], now: float) -> WorkItem:
+def feed_item(ev: FeedEvent, identifier_fields: Iterable[str], now: float) -> WorkItem:
     """A user from an audience enter/exit event on mock Lytics' feed."""
     ts = float(ev.get("ts") or now)
     seg_ev = {"id": ev.get("segment_id"), "slug": ev.get("slug"), "event": ev.get("event"),

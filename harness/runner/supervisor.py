@@ -28,6 +28,7 @@ from harness.runner.lytics import FeedGone, FeedPage, LeaseRefused, LyticsClient
 from harness.runner.options import RunnerOptions
 from harness.runner.outcomes import OutcomeLog
 from harness.runner.queue import WorkItem, feed_item
+from harness.runner.wire import FeedEvent
 
 log = logging.getLogger("harness.runner")
 
@@ -163,7 +164,7 @@ class Runner:
                 self._error(f"resynchronising after the restart: {REDACTOR(exc)}")
                 self._stop.wait(0.2)
 
-    def _dispatch(self, ev: dict[str, Any]) -> None:
+    def _dispatch(self, ev: FeedEvent) -> None:
         kind = ev.get("kind")
         if kind == "job":
             self._job_event(ev)
@@ -172,14 +173,14 @@ class Runner:
                 if ev.get("segment_id") in job.spec.segment_ids and job.spec.wants(ev.get("event", "")):
                     job.submit(self._item(ev))
 
-    def _item(self, ev: dict[str, Any]) -> WorkItem:
+    def _item(self, ev: FeedEvent) -> WorkItem:
         return feed_item(ev, self.identifier_fields, time.time())
 
-    def _job_event(self, ev: dict[str, Any]) -> None:
+    def _job_event(self, ev: FeedEvent) -> None:
         with self._jobs_lock:
             self._job_event_locked(ev)
 
-    def _job_event_locked(self, ev: dict[str, Any]) -> None:
+    def _job_event_locked(self, ev: FeedEvent) -> None:
         job_id, action = str(ev.get("job_id")), ev.get("action")
         if action in ("deleted", "killed"):
             self.waiting.pop(job_id, None)

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, current_app, request
 from mock_lytics.errors import BadRequest, Gone
 from mock_lytics.feed import MAX_WAIT_S, StaleCursor
 from mock_lytics.http import backend, envelope, faults, float_arg, int_arg, json_body, received
+from mock_lytics.wire import FeedPage
 
 bp = Blueprint("admin", __name__, url_prefix="/__admin")
 
@@ -33,8 +34,9 @@ def read_feed() -> Response:
     except StaleCursor as exc:
         raise Gone(f"feed cursor after={after} is older than the oldest retained event {exc.oldest_seq}",
                    data={"oldest_seq": exc.oldest_seq, "last_seq": exc.last_seq}) from None
-    return envelope({"events": page.events, "last_seq": page.last_seq, "oldest_seq": page.oldest_seq,
-                     "instance": backend().instance})
+    body: FeedPage = {"events": page.events, "last_seq": page.last_seq, "oldest_seq": page.oldest_seq,
+                      "instance": backend().instance}
+    return envelope(body)
 
 
 @bp.get("/jobs/<job_id>/runtime")
