@@ -24,6 +24,7 @@ from harness.errors import ConfigError
 from harness.framing import IDLE_TIMEOUT_S
 from harness.mockclients import HEALTH
 from harness.redact import REDACTOR
+from mock_ansira.routes import TOKEN_PATH, USER_PATH
 
 log = logging.getLogger("harness.procs")
 
@@ -124,7 +125,7 @@ def cmd_mock(args: argparse.Namespace) -> int:
         ansira = {"url": url, "client_id": client["client_id"], "client_secret": client["client_secret"],
                   "source_code": behaviour["source_codes"][0]}
         info = ready_document("mock-ansira", host=args.host, public=public, ansira=ansira, extra={
-            "url": url, "token_url": url + "/service/oauth/v2/token", "user_url": url + "/service/api/v2/user"})
+            "url": url, "token_url": url + TOKEN_PATH, "user_url": url + USER_PATH})
         if admin_key:
             info["admin_key"] = admin_key
     else:

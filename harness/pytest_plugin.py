@@ -17,6 +17,7 @@ import requests
 from harness.mockclients import HEALTH, RESET
 from harness.scenario import discovery
 from harness.servers import ServerThread
+from mock_ansira.routes import TOKEN_PATH, USER_PATH
 
 
 def _is_scenario(path: Path, config: pytest.Config) -> bool:
@@ -130,8 +131,8 @@ def ansira_mock(_ansira_server: tuple[ServerThread, dict[str, Any]]) -> Iterator
     client = behaviour["clients"][0]
     handle = MockHandle(srv.url, requests.Session(), {
         "client_id": client["client_id"], "client_secret": client["client_secret"],
-        "source_code": behaviour["source_codes"][0], "token_url": srv.url + "/service/oauth/v2/token",
-        "user_url": srv.url + "/service/api/v2/user"})
+        "source_code": behaviour["source_codes"][0], "token_url": srv.url + TOKEN_PATH,
+        "user_url": srv.url + USER_PATH})
     handle.reset()
     yield handle
     handle.session.close()

@@ -16,13 +16,14 @@ from typing import Any
 
 from harness.errors import ConfigError
 from harness.hosts import is_loopback
+from mock_ansira.routes import TOKEN_PATH, USER_PATH
 
 log = logging.getLogger("harness.service")
 
 READY_SCHEMA_VERSION = 1
 # Keys every ready file of schema 1 has; the rest depend on `kind` (docs/service.md lists them all).
 COMMON_KEYS = ("schema_version", "kind", "pid", "host", "public_host")
-ANSIRA_PATHS = {"ansira_token_url": "/service/oauth/v2/token", "ansira_user_url": "/service/api/v2/user"}
+ANSIRA_PATHS = {"ansira_token_url": TOKEN_PATH, "ansira_user_url": USER_PATH}
 
 
 def is_wildcard(host: str) -> bool:

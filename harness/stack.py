@@ -18,6 +18,7 @@ from harness.runner import Runner, RunnerOptions
 from harness.runner_state import MOUNT, mount
 from harness.servers import ServerThread
 from harness.service import base_url, public_host, ready_document
+from mock_ansira.routes import TOKEN_PATH, USER_PATH
 
 DEFAULT_CLIENT_ID = "lytics-sim"
 DEFAULT_SOURCE_CODE = "LYTICS_SIM"
@@ -129,8 +130,8 @@ class Stack:
             "ansira_client_id": self.client["client_id"],
             "ansira_client_secret": self.client["client_secret"],
             "ansira_source_code": self.behaviour["source_codes"][0],
-            "ansira_token_url": self.public_url(self.ansira) + "/service/oauth/v2/token",
-            "ansira_user_url": self.public_url(self.ansira) + "/service/api/v2/user",
+            "ansira_token_url": self.public_url(self.ansira) + TOKEN_PATH,
+            "ansira_user_url": self.public_url(self.ansira) + USER_PATH,
         }
 
     def ready_document(self) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from mock_ansira.behaviour import BehaviourError, load_behaviour, merge_document
 from mock_ansira.contract import Problem, email_problem
 from mock_ansira.errors import AdminUnauthorized, InvalidRequest
 from mock_ansira.models import AnsiraBackend
-from mock_ansira.routes import RECORD_KEY
+from mock_ansira.routes import RECORD_KEY, TOKEN_PATH, USER_PATH
 
 bp = Blueprint("ansira_admin", __name__, url_prefix="/__admin")
 _MAX_JOURNAL_PAGE = 100_000
@@ -174,5 +174,5 @@ def journal_summary() -> Response:
 def health() -> Response:
     body = backend().health()
     if base := current_app.config.get("PUBLIC_URL"):
-        body.update(url=base, token_url=base + "/service/oauth/v2/token", user_url=base + "/service/api/v2/user")
+        body.update(url=base, token_url=base + TOKEN_PATH, user_url=base + USER_PATH)
     return jsonify(body)

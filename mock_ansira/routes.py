@@ -37,6 +37,7 @@ from mock_ansira.models import AnsiraBackend, LimitScope
 
 API = "/service/api/v2"
 TOKEN_PATH = "/service/oauth/v2/token"
+USER_PATH = f"{API}/user"  # the upsert the seed's webhook calls; ready files and health name both URLs
 RECORD_KEY = "mock_ansira.record"
 DROP_KEY = "mock_ansira.drop"
 
@@ -302,7 +303,7 @@ def _no_constants(name: str) -> object:
     raise ValueError(f"{name} is not valid JSON")
 
 
-@bp.route(f"{API}/user", methods=["POST"], endpoint="create_user")
+@bp.route(USER_PATH, methods=["POST"], endpoint="create_user")
 @bp.route(f"{API}/users", methods=["POST"], endpoint="create_user")
 def create_user() -> tuple[Response, int]:
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:

@@ -25,6 +25,7 @@ from harness.redact import REDACTOR
 from harness.runner import RunnerOptions
 from harness.runner_state import MOUNT, RemoteRunner
 from harness.stack import prepare_behaviour
+from mock_ansira.routes import TOKEN_PATH, USER_PATH
 
 log = logging.getLogger("harness.target")
 NEEDED = ("lytics_url", "lytics_api_key", "ansira_url", "ansira_client_id", "ansira_client_secret")
@@ -114,6 +115,6 @@ class TargetStack:
             "admin_key": self.admin_key, "ansira_client_id": self.client["client_id"],
             "ansira_client_secret": self.client["client_secret"],
             "ansira_source_code": self.behaviour["source_codes"][0],
-            "ansira_token_url": t["ansira_url"] + "/service/oauth/v2/token",
-            "ansira_user_url": t["ansira_url"] + "/service/api/v2/user",
+            "ansira_token_url": t["ansira_url"] + TOKEN_PATH,
+            "ansira_user_url": t["ansira_url"] + USER_PATH,
         }
