@@ -31,8 +31,6 @@ class RemoteDriver:
         self.run = engine.ScenarioRun(scenario, file=file, waiter=self._wait)
         self.run.attach(vars=vars, lytics=lytics, ansira=ansira, runner_options=runner_options)
         self.vars = vars
-        self.lytics = lytics
-        self.ansira = ansira
         self.audience = audience
 
     @property

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,18 @@ import pytest
 from harness.http import ServiceSession, lytics_session
 from harness.load.driver import RemoteDriver, StepTimeout
 from harness.scenario import engine
+from harness.scenario.model import Scenario
 from harness.stack import Stack
+
+
+@contextmanager
+def _driver(sc: Scenario, f: Path) -> Iterator[RemoteDriver]:
+    """A RemoteDriver attached to an in-process stack, as `harness load` attaches one to its processes."""
+    with Stack(seed=sc.seed, ansira_behaviour=sc.ansira) as stack:
+        info = stack.ready_info()
+        with lytics_session(info["lytics_url"], stack.api_key, admin_key=stack.admin_key) as ly, \
+                ServiceSession(info["ansira_url"], headers={"X-Admin-Key": stack.admin_key}) as an:
+            yield RemoteDriver(sc, file=str(f), vars=info, lytics=ly, ansira=an, audience="ansira_enrichment_source")
 
 
 def test_driver_sets_up_runs_steps_and_sees_the_drain(scenario_file: Callable[[str], Path]) -> None:
@@ -18,11 +30,7 @@ def test_driver_sets_up_runs_steps_and_sees_the_drain(scenario_file: Callable[[s
                       "{ create_profiles: 'all' }, { create_jobs: 'all' },"
                       "{ wait_until: { idle: true, audience_empty: 'ansira_enrichment_source', timeout_s: 30 } }] }")
     sc = engine.load(f)
-    with Stack(seed=sc.seed, ansira_behaviour=sc.ansira) as stack:
-        info = stack.ready_info()
-        ly = lytics_session(info["lytics_url"], stack.api_key, admin_key=stack.admin_key)
-        an = ServiceSession(info["ansira_url"], headers={"X-Admin-Key": stack.admin_key})
-        d = RemoteDriver(sc, file=str(f), vars=info, lytics=ly, ansira=an, audience="ansira_enrichment_source")
+    with _driver(sc, f) as d:
         d.setup()
         assert set(d.ids["segment"]) == {"ansira_enrichment_source"}
         d.step(0, sc.steps[0])
@@ -35,8 +43,6 @@ def test_driver_sets_up_runs_steps_and_sees_the_drain(scenario_file: Callable[[s
         assert sum(1 for r in rows if "ansira_uuid" in r["field_ts"]) == 30
         journal, summary = d.ansira_admin.journal(page=7), d.ansira_admin.journal_summary()  # paged: 30 > 7
         assert summary["by_operation"]["create_user"] == 30 and len(journal) == summary["total"]
-        ly.close()
-        an.close()
 
 
 def test_wait_for_times_out_with_a_message(scenario_file: Callable[[str], Path]) -> None:
@@ -57,14 +63,8 @@ def test_a_pause_step_waits_for_the_runner_s_acknowledgement_through_the_driver(
                       "{ resume_job: 'ansira_enrichment' },"
                       "{ wait_until: { idle: true, audience_empty: 'ansira_enrichment_source', timeout_s: 30 } }] }")
     sc = engine.load(f)
-    with Stack(seed=sc.seed, ansira_behaviour=sc.ansira) as stack:
-        info = stack.ready_info()
-        ly = lytics_session(info["lytics_url"], stack.api_key, admin_key=stack.admin_key)
-        an = ServiceSession(info["ansira_url"], headers={"X-Admin-Key": stack.admin_key})
-        d = RemoteDriver(sc, file=str(f), vars=info, lytics=ly, ansira=an, audience="ansira_enrichment_source")
+    with _driver(sc, f) as d:
         d.setup()
         for i, step in enumerate(sc.steps):
             d.step(i, step)
         assert d.drained() and d.lytics_admin.audience_size(d.audience_id()) == 0
-        ly.close()
-        an.close()
