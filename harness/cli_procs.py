@@ -8,45 +8,22 @@ the runner), wired together by ready files. Credentials reach a process only thr
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import logging
 import os
-import secrets
 import signal
-import tempfile
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from harness.errors import ConfigError
 from harness.framing import IDLE_TIMEOUT_S
 from harness.mockclients import HEALTH
 from harness.redact import REDACTOR
+from harness.service import secret_from_env, write_ready
 from mock_ansira.routes import TOKEN_PATH, USER_PATH
 
 log = logging.getLogger("harness.procs")
-
-
-def write_ready(path: str | None, info: dict[str, Any]) -> None:
-    """Write JSON atomically with mode 0600 (it may hold credentials).
-
-    The temporary file is new (mkstemp: O_EXCL, 0600) in the target's folder, so a stale or planted
-    `<name>.tmp` (a loose mode, a symlink to another file) is neither reused nor followed.
-    """
-    if not path:
-        return
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(info, fh, indent=2)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def wait_for_signal(on_stop: Callable[[], None]) -> None:
@@ -57,20 +34,6 @@ def wait_for_signal(on_stop: Callable[[], None]) -> None:
         stop.wait()
     finally:
         on_stop()
-
-
-def secret_from_env(name: str | None, what: str, *, generate: bool = False) -> str | None:
-    if name:
-        value = os.environ.get(name)
-        if not value:
-            raise ConfigError(f"{what}: environment variable {name} is not set or empty")
-        REDACTOR.add(value)
-        return value
-    if generate:
-        value = secrets.token_urlsafe(24)
-        REDACTOR.add(value)
-        return value
-    return None
 
 
 def _load_doc(path: str | None) -> dict[str, Any] | None:

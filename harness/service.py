@@ -1,5 +1,6 @@
 """The stack as a service for other hosts and containers: bind address vs public host, secrets from the
-environment, a loud warning beyond loopback, and the one ready-file schema `serve` and `mock` share.
+environment, a loud warning beyond loopback, and the one ready-file schema `serve` and `mock` share (written
+atomically, mode 0600).
 
 The bind address (`--host`) is where sockets listen; the public host (`--public-host`) is the name other hosts
 use, so every URL written for others (ready file, /__admin/health) is built on it. Binding 0.0.0.0 without a
@@ -9,13 +10,19 @@ public host keeps loopback URLs, which work on this machine only.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ipaddress
+import json
 import logging
 import os
+import secrets
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from harness.errors import ConfigError
 from harness.hosts import is_loopback
+from harness.redact import REDACTOR
 from mock_ansira.routes import TOKEN_PATH, USER_PATH
 
 log = logging.getLogger("harness.service")
@@ -101,3 +108,39 @@ def ready_document(kind: str, *, host: str, public: str, lytics: dict[str, Any] 
         doc.update({key: ansira["url"] + path for key, path in ANSIRA_PATHS.items()})
     doc.update(extra or {})
     return doc
+
+
+def write_ready(path: str | None, info: dict[str, Any]) -> None:
+    """Write JSON atomically with mode 0600 (it may hold credentials).
+
+    The temporary file is new (mkstemp: O_EXCL, 0600) in the target's folder, so a stale or planted
+    `<name>.tmp` (a loose mode, a symlink to another file) is neither reused nor followed.
+    """
+    if not path:
+        return
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(info, fh, indent=2)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def secret_from_env(name: str | None, what: str, *, generate: bool = False) -> str | None:
+    """The secret in environment variable `name` (an error if unset or empty), else a generated one or None;
+    registered with the redactor either way."""
+    if name:
+        value = os.environ.get(name)
+        if not value:
+            raise ConfigError(f"{what}: environment variable {name} is not set or empty")
+        REDACTOR.add(value)
+        return value
+    if generate:
+        value = secrets.token_urlsafe(24)
+        REDACTOR.add(value)
+        return value
+    return None

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.cli_procs import write_ready
 from harness.errors import HarnessError, RemoteError
 from harness.http import ServiceSession, lytics_session
 from harness.load.driver import RemoteDriver, StepTimeout
@@ -31,6 +30,7 @@ from harness.pictures import load_charts
 from harness.redact import REDACTOR
 from harness.runner import RunnerOptions
 from harness.scenario import model as m
+from harness.service import write_ready
 
 log = logging.getLogger("harness.load")
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
