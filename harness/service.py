@@ -22,15 +22,14 @@ from typing import Any
 
 from harness.errors import ConfigError
 from harness.hosts import is_loopback
+from harness.ready import AnsiraEndpoint, LyticsEndpoint
 from harness.redact import REDACTOR
-from mock_ansira.routes import TOKEN_PATH, USER_PATH
 
 log = logging.getLogger("harness.service")
 
 READY_SCHEMA_VERSION = 1
 # Keys every ready file of schema 1 has; the rest depend on `kind` (docs/service.md lists them all).
 COMMON_KEYS = ("schema_version", "kind", "pid", "host", "public_host")
-ANSIRA_PATHS = {"ansira_token_url": TOKEN_PATH, "ansira_user_url": USER_PATH}
 
 
 def is_wildcard(host: str) -> bool:
@@ -92,20 +91,18 @@ def add_service_args(p: argparse.ArgumentParser, *, lytics: bool, ansira: bool, 
                        "container's name in CI)")
 
 
-def ready_document(kind: str, *, host: str, public: str, lytics: dict[str, Any] | None = None,
-                   ansira: dict[str, Any] | None = None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A ready file of schema 1: the common keys, then each part's prefixed keys (lytics_*, ansira_*)."""
+def ready_document(kind: str, *, host: str, public: str, lytics: LyticsEndpoint | None = None,
+                   ansira: AnsiraEndpoint | None = None, admin_key: str | None = None,
+                   extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A ready file of schema 1: the common keys, each part's prefixed keys (lytics_*, ansira_*; harness.ready),
+    the admin key when there is one, then `extra`."""
     doc: dict[str, Any] = {"schema_version": READY_SCHEMA_VERSION, "kind": kind, "pid": os.getpid(),
                            "host": host, "public_host": public}
-    if lytics is not None:
-        doc["lytics_url"] = lytics["url"]
-        doc["lytics_api_key"] = lytics["api_key"]
-    if ansira is not None:
-        doc["ansira_url"] = ansira["url"]
-        doc["ansira_client_id"] = ansira["client_id"]
-        doc["ansira_client_secret"] = ansira["client_secret"]
-        doc["ansira_source_code"] = ansira["source_code"]
-        doc.update({key: ansira["url"] + path for key, path in ANSIRA_PATHS.items()})
+    for part in (lytics, ansira):
+        if part is not None:
+            doc.update(part.section())
+    if admin_key:
+        doc["admin_key"] = admin_key
     doc.update(extra or {})
     return doc
 
