@@ -31,6 +31,7 @@ import requests
 from harness.load.procs import Processes
 from harness.load.run import LoadOptions, LoadResult, LoadRun
 from harness.load.spec import LoadSpec, load_spec
+from harness.ready import AnsiraEndpoint
 from harness.scenario import engine
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,15 +79,14 @@ def capacity(server: str, *, connections: int, duration: float, work: Path) -> d
         mock = procs.spawn(f"capacity-{server}", ["-m", "harness", "mock", "ansira", "--port", "0", "--server",
                                                   server, "--ready-file", str(ready)], ready_file=ready)
         ready.unlink()
-        info = mock.ready
+        ansira = AnsiraEndpoint.from_document(mock.ready)
         mock.monitor()
-        token = requests.post(info["token_url"], data={"grant_type": "client_credentials"},
-                              auth=(info["ansira_client_id"], info["ansira_client_secret"]), timeout=10
-                              ).json()["access_token"]
+        token = requests.post(ansira.token_url, data={"grant_type": "client_credentials"},
+                              auth=(ansira.client_id, ansira.client_secret), timeout=10).json()["access_token"]
         before = mock.cpu_s or 0.0
         out = subprocess.run(
-            [sys.executable, "-m", "harness.load.blast", "--url", info["user_url"], "--token-env", "BLAST_TOKEN",
-             "--source-code", info["ansira_source_code"], "--connections", str(connections),
+            [sys.executable, "-m", "harness.load.blast", "--url", ansira.user_url, "--token-env", "BLAST_TOKEN",
+             "--source-code", ansira.source_code, "--connections", str(connections),
              "--duration", str(duration)],
             capture_output=True, text=True, env={**env, "BLAST_TOKEN": token}, timeout=duration + 60, check=True)
         result = json.loads(out.stdout)
