@@ -14,15 +14,15 @@ from flask import Flask, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import MethodNotAllowed as RoutingMethodNotAllowed
 
-from mock_ansira import admin, apidocs, routes
+from mock_ansira import admin, apidocs, http, routes
 from mock_ansira.behaviour import Fault, load_behaviour
 from mock_ansira.bodies import TeeInput, excerpt
 from mock_ansira.contract import MAX_BODY_BYTES
 from mock_ansira.errors import AnsiraError, DropConnection, InjectedFault, MethodNotAllowed, NotFound
+from mock_ansira.http import DROP_KEY, RECORD_KEY
 from mock_ansira.models import AnsiraBackend
 from mock_ansira.openapi import openapi_document
 from mock_ansira.ratelimit import Decision
-from mock_ansira.routes import DROP_KEY, RECORD_KEY
 
 BODY_CAP_KEY = "mock_ansira.body_cap"
 
@@ -182,7 +182,7 @@ def _response_fault(fault: Fault, response: Response) -> Response:
         response.mimetype = "application/json"
         return response
     if fault.process and fault.kind == "timeout":
-        routes.backend().sleep(fault.hang_s or 0.0)
+        http.backend().sleep(fault.hang_s or 0.0)
         if fault.then == "status":
             return _render_error(InjectedFault(fault.effective_status))
     if fault.process:
