@@ -1,8 +1,4 @@
-"""The public Ansira API: token endpoint, user upsert/list, reference data.
-
-Each route runs the same pipeline: latency and faults first (a down server is down whoever asks), then
-authentication, then the client's rate limit, then request validation, then one backend call.
-"""
+"""The OAuth token endpoint: client credentials (RFC 6749 section 4.4) by Basic, form, JSON or query."""
 
 from __future__ import annotations
 
@@ -16,27 +12,15 @@ from flask import Blueprint, Response, jsonify, request
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from mock_ansira import reference
 from mock_ansira.behaviour import Client
-from mock_ansira.contract import MAX_BODY_BYTES, Problem, request_problems
-from mock_ansira.errors import (
-    AnsiraError,
-    InvalidClient,
-    InvalidRequest,
-    InvalidScope,
-    NotFound,
-    PayloadTooLarge,
-    UnsupportedGrantType,
-)
-from mock_ansira.http import DROP_KEY, RECORD_KEY, api_pipeline, backend, guard, limit, note, read_json_body
-from mock_ansira.paths import API, TOKEN_PATH, USER_PATH
+from mock_ansira.contract import MAX_BODY_BYTES
+from mock_ansira.errors import InvalidClient, InvalidRequest, InvalidScope, PayloadTooLarge, UnsupportedGrantType
+from mock_ansira.http import backend, guard, limit, note
+from mock_ansira.paths import TOKEN_PATH
 
-__all__ = ["API", "DROP_KEY", "OPERATIONS", "RECORD_KEY", "TOKEN_PATH", "USER_PATH", "bp"]
-
-bp = Blueprint("ansira_api", __name__)
+bp = Blueprint("ansira_token", __name__)
 
 
-# --- token endpoint ---------------------------------------------------------------------------------
 def _basic_credentials() -> tuple[str, str] | None:
     scheme, _, value = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "basic":
@@ -165,81 +149,3 @@ def _granted_scopes(client: Client, requested: str | None) -> tuple[str, ...]:
     if unknown:
         raise InvalidScope(f"scope not allowed for this client: {_quote(' '.join(unknown))}")
     return tuple(dict.fromkeys(wanted))
-
-
-# --- users ------------------------------------------------------------------------------------------
-@bp.route(USER_PATH, methods=["POST"], endpoint="create_user")
-@bp.route(f"{API}/users", methods=["POST"], endpoint="create_user")
-def create_user() -> tuple[Response, int]:
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"request body is {request.content_length} bytes; the limit is {MAX_BODY_BYTES}")
-    # Read first so every journaled call names its email (even a 401/429/fault); report body errors only
-    # after the pipeline, which keeps the order: faults, authentication, rate limit, validation.
-    try:
-        body: object = read_json_body()
-        body_error: AnsiraError | None = None
-    except (InvalidRequest, PayloadTooLarge) as exc:
-        body, body_error = None, exc
-    if isinstance(body, dict) and isinstance(body.get("email"), str):
-        note(email=body["email"].lower())
-    api_pipeline("create_user")
-    if body_error is not None:
-        raise body_error
-    be = backend()
-    problems = request_problems(body, source_codes=be.behaviour.source_codes)
-    if problems:
-        listed = "; ".join(f"{p.path}: {p.message}" for p in problems)
-        raise InvalidRequest(f"request body has {len(problems)} problem(s): {listed}", problems=problems)
-    assert isinstance(body, dict)
-    user, created = be.upsert_user(body)
-    return jsonify(user), 201 if created else 200
-
-
-@bp.route(f"{API}/users", methods=["GET"])
-def list_users() -> Response:
-    api_pipeline("list_users")
-    email = request.args.get("email")
-    if not email:
-        raise InvalidRequest(
-            "missing email query parameter", problems=[Problem("email", "query parameter is required")]
-        )
-    note(email=email.lower())
-    return jsonify(backend().find_users(email))
-
-
-@bp.route(f"{API}/users/<int:user_id>", methods=["GET"])
-def get_user(user_id: int) -> Response:
-    api_pipeline("list_users")
-    user = next((u for u in backend().all_users() if u["id"] == user_id), None)
-    if user is None:
-        raise NotFound(f"no user with id {user_id}")
-    note(email=user["email"])
-    return jsonify(user)
-
-
-_KINDS = ", ".join(reference.KINDS)
-
-
-@bp.route(f"{API}/<any({_KINDS}):kind>", methods=["GET"])
-def list_reference(kind: str) -> Response:
-    api_pipeline("reference")
-    return jsonify(reference.items(kind, backend().behaviour.source_codes))
-
-
-@bp.route(f"{API}/<any({_KINDS}):kind>/<int:item_id>", methods=["GET"])
-def get_reference(kind: str, item_id: int) -> Response:
-    api_pipeline("reference")
-    item = next((i for i in reference.items(kind, backend().behaviour.source_codes) if i["id"] == item_id), None)
-    if item is None:
-        raise NotFound(f"no {kind} item with id {item_id}")
-    return jsonify(item)
-
-
-OPERATIONS = {
-    "ansira_api.issue_token": "token",
-    "ansira_api.create_user": "create_user",
-    "ansira_api.list_users": "list_users",
-    "ansira_api.get_user": "list_users",
-    "ansira_api.list_reference": "reference",
-    "ansira_api.get_reference": "reference",
-}
