@@ -23,6 +23,7 @@ from mock_ansira import create_app
 from mock_ansira.app import get_backend
 from mock_ansira.behaviour import DEFAULT_CLIENT_ID, DEFAULT_SOURCE_CODE, MASK
 from mock_ansira.openapi import openapi_document
+from mock_ansira.routes import OPERATIONS
 
 
 def create(client: FlaskClient, token: str, email: str) -> int:
@@ -226,6 +227,13 @@ def _flask_routes(app: Flask) -> set[tuple[str, str]]:
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             out.update((p, method.lower()) for p in paths)
     return out
+
+
+def test_every_public_view_names_its_journal_operation(app: Flask) -> None:
+    """A public view missing from routes.OPERATIONS would be journaled (and configured) under its endpoint name."""
+    public = {rule.endpoint for rule in app.url_map.iter_rules() if rule.rule.startswith("/service/")}
+    assert public == set(OPERATIONS)
+    assert set(OPERATIONS.values()) == {"token", "create_user", "list_users", "reference"}
 
 
 def test_openapi_is_valid_and_covers_every_route(app: Flask, client: FlaskClient) -> None:
