@@ -21,7 +21,7 @@ from mock_ansira.contract import MAX_BODY_BYTES
 from mock_ansira.errors import AnsiraError, DropConnection, InjectedFault, MethodNotAllowed, NotFound
 from mock_ansira.http import DROP_KEY, RECORD_KEY
 from mock_ansira.models import AnsiraBackend
-from mock_ansira.openapi import openapi_document
+from mock_ansira.openapi import build_openapi
 from mock_ansira.ratelimit import Decision
 from mock_ansira.routes import BLUEPRINTS, OPERATIONS
 
@@ -106,7 +106,7 @@ def get_backend(app: Flask) -> AnsiraBackend:
 
 def _openapi() -> Response:
     request.environ[RECORD_KEY]["journal"] = False
-    return jsonify(openapi_document())
+    return jsonify(build_openapi(current_app._get_current_object()))  # type: ignore[attr-defined]
 
 
 def _tag_request() -> None:
