@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench load reliability flake serve clean
+.PHONY: run test lint bench bench-servers load reliability flake serve clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,12 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m pytest tests/bench --benchmark-enable --benchmark-only -p no:randomly
 	$(PY) -m harness.load.bench
+
+# Both mocks' raw capacity on every server option (the harness's four and granian, cheroot, gunicorn), interleaved
+# and repeated, medians with spread (~3 minutes; quiet machine). See docs/load-testing.md, "The mocks' HTTP servers".
+bench-servers: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[bench]'
+	$(PY) -m harness.load.serverbench
 
 # The shipped load scenarios through `harness load` (locust + mocks + runner as processes), reports in out/load/.
 # See docs/load-testing.md.
