@@ -237,8 +237,18 @@ def table(figs: list[Figure]) -> str:
     return "\n".join(rows)
 
 
-def block(figs: list[Figure], mach: dict[str, Any], load_after: list[float], started: str, runner: str) -> str:
+def busy_warning(load_before: float, max_load: float) -> str | None:
+    """Why figures from this run would mislead (None on a quiet machine): other work competed for the cores."""
+    if load_before <= max_load:
+        return None
+    return (f"**Measured on a busy machine: the load average before the run was {load_before:.2f} (over "
+            f"{max_load:g}); these figures understate the code and must not be compared with quiet runs.**")
+
+
+def block(figs: list[Figure], mach: dict[str, Any], load_after: list[float], started: str, runner: str,
+          warning: str | None = None) -> str:
     lines = [BEGIN, f"Last run: {started} UTC, `python -m harness.load.bench` (`make bench`).", "",
+             *([warning, ""] if warning else []),
              f"Machine: {mach['cpu']}, {mach['cores']} cores, {mach['ram_gb']} GB RAM, Python {mach['python']} "
              f"({mach['platform']}). Load average before: {mach['load_avg'][0]}, after: {load_after[0]}.",
              f"Runner options: `{runner}`. Mocks on the `{LoadSpec.model_fields['server'].default}` server "
@@ -265,6 +275,10 @@ def main(argv: list[str] | None = None, *, out: Callable[[str], None] = print) -
     p.add_argument("--scale", type=float, default=1.0, help="scale user counts and durations (smoke: 0.05)")
     p.add_argument("--doc", default=str(ROOT / "docs" / "performance.md"), help="markdown file to update ('' = none)")
     p.add_argument("--runner", default="{}", help="runner options for figures 2-6, as a jsonnet object")
+    p.add_argument("--max-load", type=float, default=1.0, help="write the docs block only when the 1-minute load "
+                   "average before the run is at most this (default 1.0): figures from a busy machine mislead")
+    p.add_argument("--force-doc", action="store_true", help="write the docs block even after a busy start, with a "
+                   "warning at its top")
     args = p.parse_args(argv)
     only = {s.strip() for s in args.only.split(",") if s.strip()}
     started = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M")
@@ -278,8 +292,12 @@ def main(argv: list[str] | None = None, *, out: Callable[[str], None] = print) -
     for f in figs:
         if f.details.get("errors"):
             out(f"figure {f.key} errors: {f.details['errors']}")
-    if args.doc:
-        write_doc(Path(args.doc), block(figs, mach, load_after, started, args.runner))
+    warning = busy_warning(mach["load_avg"][0], args.max_load)
+    if args.doc and warning and not args.force_doc:
+        out(f"NOT written to {args.doc}: the load average before the run was {mach['load_avg'][0]:.2f}, over "
+            f"--max-load {args.max_load:g}; rerun on a quiet machine (or pass --force-doc to record it, marked)")
+    elif args.doc:
+        write_doc(Path(args.doc), block(figs, mach, load_after, started, args.runner, warning))
         out(f"written to {args.doc}")
     return 0
 
