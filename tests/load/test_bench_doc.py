@@ -60,3 +60,13 @@ def test_a_busy_start_keeps_the_figures_out_of_the_docs_unless_forced(
     assert ("Measured on a busy machine: the load average before the run was 2.50" in text) is marked
     if not written:
         assert any(line.startswith("NOT written") and "2.50, over --max-load 1" in line for line in said), said
+
+
+def test_repeats_report_the_median_run_with_the_spread() -> None:
+    runs = [[Figure("2", "backfill", f"{eps}/s ({ratio} of (1))", ">= 0.5 of (1)", ratio >= 0.5, {"eps": eps},
+                    primary=ratio)] for eps, ratio in ((900, 0.61), (700, 0.38), (800, 0.52))]
+    [fig] = bench.median_of(runs)
+    assert fig.primary == 0.52 and fig.met is True and fig.details["eps"] == 800  # one run's figures, not a mix
+    assert fig.value == "800/s (0.52 of (1)); median of 3 (spread 0.38-0.61)"
+    assert fig.details["repeats"] == [0.61, 0.38, 0.52]
+    assert bench.median_of([runs[0]]) == runs[0]  # one repeat: nothing to add
