@@ -24,7 +24,9 @@ test: $(STAMP)
 	$(PY) -m pytest
 
 # Micro benchmarks (pytest-benchmark), then the six end-to-end figures of docs/performance.md (mocks, runner and
-# locust as separate processes; ~10 minutes; run it on a quiet machine). See docs/performance.md.
+# locust as separate processes; each figure three times, the median run reported with the spread; ~30 minutes;
+# run it on a quiet machine: it refuses to write the docs when the load average before it is over 1). See
+# docs/performance.md.
 bench: $(STAMP)
 	$(PY) -m pytest tests/bench --benchmark-enable --benchmark-only -p no:randomly
 	$(PY) -m harness.load.bench
