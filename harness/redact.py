@@ -104,10 +104,6 @@ REDACTOR = Redactor()
 """The process-wide redactor: the runner registers every secret and token it handles here."""
 
 
-def redact(text: object) -> str:
-    return REDACTOR(text)
-
-
 class RedactingFilter(logging.Filter):
     """Rewrites each log record's final message through the redactor before any handler sees it."""
 

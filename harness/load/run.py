@@ -25,7 +25,7 @@ from harness.load.metrics import Raw, ansira_limit, compute
 from harness.load.procs import Child, Processes, wait_ready_file
 from harness.load.shape import ArrivalPlan
 from harness.load.spec import LoadSpec, with_backfill
-from harness.load.thresholds import Outcome, evaluate
+from harness.load.thresholds import Verdict, evaluate
 from harness.pictures import load_charts
 from harness.ready import AnsiraEndpoint, LyticsEndpoint, ReadyInfo
 from harness.redact import REDACTOR
@@ -53,7 +53,7 @@ class LoadResult:
     name: str
     file: str | None
     metrics: dict[str, float | None] = field(default_factory=dict)
-    thresholds: list[Outcome] = field(default_factory=list)
+    thresholds: list[Verdict] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     locust: dict[str, Any] | None = None
     artefacts: dict[str, str] = field(default_factory=dict)
