@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench load reliability flake serve clean
+.PHONY: run test lint bench bench-servers load reliability flake serve clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,10 +24,18 @@ test: $(STAMP)
 	$(PY) -m pytest
 
 # Micro benchmarks (pytest-benchmark), then the six end-to-end figures of docs/performance.md (mocks, runner and
-# locust as separate processes; ~10 minutes; run it on a quiet machine). See docs/performance.md.
+# locust as separate processes; each figure three times, the median run reported with the spread; ~30 minutes;
+# run it on a quiet machine: it refuses to write the docs when the load average before it is over 1). See
+# docs/performance.md.
 bench: $(STAMP)
 	$(PY) -m pytest tests/bench --benchmark-enable --benchmark-only -p no:randomly
 	$(PY) -m harness.load.bench
+
+# Both mocks' raw capacity on every server option (the harness's four and granian, cheroot, gunicorn), interleaved
+# and repeated, medians with spread (~3 minutes; quiet machine). See docs/load-testing.md, "The mocks' HTTP servers".
+bench-servers: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[bench]'
+	$(PY) -m harness.load.serverbench
 
 # The shipped load scenarios through `harness load` (locust + mocks + runner as processes), reports in out/load/.
 # See docs/load-testing.md.

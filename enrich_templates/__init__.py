@@ -21,11 +21,11 @@ from enrich_templates.errors import (
     TemplateInputError,
     TemplateTimeout,
 )
-from enrich_templates.outcome import Outcome
+from enrich_templates.outcome import Evaluation
 from enrich_templates.payload import build_entity, default_payload, encode_body, split_override
 
 __all__ = [
-    "Outcome",
+    "Evaluation",
     "Rendered",
     "TemplateAssertionFailed",
     "TemplateEngine",

@@ -21,7 +21,7 @@ from enrich_templates.errors import (
     TemplateTimeout,
 )
 from enrich_templates.jsonnet_guard import ImportRefused, Refusal, guard_import, guard_native
-from enrich_templates.outcome import Outcome, failure, synthetic_raw
+from enrich_templates.outcome import Evaluation, failure, synthetic_raw
 from enrich_templates.payload import lookup_table
 from enrich_templates.pool import EvalPool
 from enrich_templates.scan import scan
@@ -205,8 +205,8 @@ class TemplateEngine:
         *,
         filename: str = "template.jsonnet",
         trace: bool = False,
-    ) -> Outcome:
-        """Render to an Outcome (never raises for template faults); render() and render_text() build on it."""
+    ) -> Evaluation:
+        """Render to an Evaluation (never raises for template faults); render() and render_text() build on it."""
         if not isinstance(source, str):
             raise TemplateInputError(f"template source must be text, got {type(source).__name__}")
         if not isinstance(entity, Mapping):
@@ -217,7 +217,7 @@ class TemplateEngine:
             key = _vet_key(source, job_config, auth_config)
             if key not in self._vetted:
                 child = _shared_child(self.max_stack, self.timeout_s, self._memory_limit_mb, self.max_output_bytes)
-                outcome: Outcome = child.evaluate(source, entity, job_config, auth_config, filename, trace)
+                outcome: Evaluation = child.evaluate(source, entity, job_config, auth_config, filename, trace)
                 if outcome.kind is None:
                     with self._child_lock:
                         if len(self._vetted) >= _VETTED_MAX:
@@ -270,7 +270,7 @@ class TemplateEngine:
         filename: str,
         trace: bool,
         bounded: bool = True,
-    ) -> Outcome:
+    ) -> Evaluation:
         """Evaluate in this process (on a pool thread when bounded and a timeout is set)."""
         refused = refused_import(source, filename)
         if refused is not None:
@@ -334,17 +334,17 @@ class TemplateEngine:
             return self._callbackfailure(native_failures[0], filename)
         too_big = output_too_big(text, self.max_output_bytes)
         if too_big is not None:
-            return Outcome(kind="eval", message=too_big, raw=synthetic_raw(too_big, filename))
-        return Outcome(text=text, fields_read=tuple(sorted(reads)))
+            return Evaluation(kind="eval", message=too_big, raw=synthetic_raw(too_big, filename))
+        return Evaluation(text=text, fields_read=tuple(sorted(reads)))
 
     @staticmethod
-    def _refusal(refusal: Refusal, filename: str) -> Outcome:
+    def _refusal(refusal: Refusal, filename: str) -> Evaluation:
         if refusal.unexpected:
             return TemplateEngine._callbackfailure(refusal.reason, filename)
         msg = f"import {refusal.rel!r} refused: templates may only import '{library.LIBRARY_NAME}'"
         return failure(TemplateImportRefused(msg, filename=filename), synthetic_raw(msg, filename))
 
     @staticmethod
-    def _callbackfailure(reason: str, filename: str) -> Outcome:
+    def _callbackfailure(reason: str, filename: str) -> Evaluation:
         msg = f"internal error in the template engine: {reason}"
         return failure(TemplateEvalError(msg, filename=filename), synthetic_raw(msg, filename))

@@ -2,7 +2,7 @@
 
 A go-jsonnet evaluation cannot be interrupted inside the process, so a runaway template (an enormous
 std.range, say) can only be stopped by ending its process. The child (`python -m enrich_templates.isolate_child`)
-reads one JSON request per line on stdin and answers one JSON Outcome per line on stdout. It runs under an
+reads one JSON request per line on stdin and answers one JSON Evaluation per line on stdout. It runs under an
 address-space limit (memory_limit_mb beyond its warmed-up size), so a memory bomb kills the child (Go aborts
 with "out of memory") instead of the machine. The parent kills the child when an answer is late and starts a
 fresh one for the next call.
@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from enrich_templates.errors import TemplateInputError
-from enrich_templates.outcome import Outcome, synthetic_raw
+from enrich_templates.outcome import Evaluation, synthetic_raw
 
 _PROJECT_ROOT = str(Path(__file__).resolve().parents[1])  # the folder holding this package
 CHILD_MODULE = "enrich_templates.isolate_child"
@@ -108,7 +108,7 @@ class IsolatedRenderer:
         auth_config: Mapping[str, Any] | None,
         filename: str,
         trace: bool,
-    ) -> Outcome:
+    ) -> Evaluation:
         request = {
             "source": source,
             "entity": dict(entity),
@@ -123,11 +123,11 @@ class IsolatedRenderer:
             raise TemplateInputError(f"cannot pass the render inputs to the template: {exc}") from exc
         data, kind, message = self.ask(line, self.timeout_s)
         if data is None:
-            return Outcome(kind=kind, message=message, raw=synthetic_raw(message, filename))
+            return Evaluation(kind=kind, message=message, raw=synthetic_raw(message, filename))
         if "input_error" in data:
             raise TemplateInputError(data["input_error"])
         data["fields_read"] = tuple(data["fields_read"])
-        return Outcome(**data)
+        return Evaluation(**data)
 
     def ask(self, line: bytes, timeout_s: float | None) -> tuple[dict[str, Any] | None, str, str]:
         """Send one request line; (answer, "", "") or (None, "timeout" | "eval", why) after killing the child."""

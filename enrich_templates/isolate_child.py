@@ -1,7 +1,7 @@
 """The isolation child: `python -m enrich_templates.isolate_child MAX_STACK MEMORY_MB MAX_OUTPUT [op=module:fn ...]`.
 
 Started by enrich_templates.isolate.IsolatedRenderer. It imports and warms the engine (and any named handlers),
-then caps its address space, says `{"ready": true}`, and answers one JSON line per request line: an Outcome, an
+then caps its address space, says `{"ready": true}`, and answers one JSON line per request line: an Evaluation, an
 `input_error`, or whatever a handler returns for a request whose `op` names it. Handlers come by name so this
 package never imports the code that uses it (the harness renders scenarios here through one).
 """

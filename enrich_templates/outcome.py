@@ -18,7 +18,7 @@ from enrich_templates.traces import RUNTIME_PREFIX
 
 
 @dataclass(frozen=True)
-class Outcome:
+class Evaluation:
     """One evaluation's result in plain data, so it can cross a process boundary."""
 
     text: str | None = None
@@ -38,15 +38,15 @@ class Outcome:
         return cls(self.message, filename=filename, line=self.line, col=self.col)
 
 
-def failure(exc: TemplateError, raw: str) -> Outcome:
-    """The Outcome for a template fault (`raw` is go-jsonnet's text, or synthetic_raw() for our own)."""
+def failure(exc: TemplateError, raw: str) -> Evaluation:
+    """The Evaluation for a template fault (`raw` is go-jsonnet's text, or synthetic_raw() for our own)."""
     if isinstance(exc, TemplateAssertionFailed):
-        return Outcome(kind="assert", message=exc.message, raw=raw)
+        return Evaluation(kind="assert", message=exc.message, raw=raw)
     if isinstance(exc, TemplateTimeout):
-        return Outcome(kind="timeout", message=str(exc), raw=raw)
+        return Evaluation(kind="timeout", message=str(exc), raw=raw)
     assert isinstance(exc, TemplateEvalError)
     kind = "refused" if isinstance(exc, TemplateImportRefused) else "eval"
-    return Outcome(kind=kind, message=exc.message, line=exc.line, col=exc.col, raw=raw)
+    return Evaluation(kind=kind, message=exc.message, line=exc.line, col=exc.col, raw=raw)
 
 
 def synthetic_raw(message: str, filename: str, line: int | None = None, col: int | None = None) -> str:

@@ -54,6 +54,7 @@ def _scenario_files(paths: Sequence[str], keyword: str | None) -> list[Path]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from harness.scenario import engine
+    from harness.scenario.batch import run_all
     from harness.scenario.progress import for_stream
     from harness.scenario.report_ci import not_run
     from harness.scenario.run_reports import write_reports
@@ -64,8 +65,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     except ScenarioErrors as exc:  # CI still gets its report: each bad file is an <error> testcase
         write_reports([not_run(getattr(e, "file", None), str(e)) for e in exc.errors], args, machine_only=True)
         raise
-    results = []
-    unrunnable: list[ConfigError] = []
     overrides: dict[str, object] = {}
     if args.dry_run:
         overrides["dry_run"] = True
@@ -79,23 +78,31 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise ConfigError("--dry-run and --max-calls set up a runner of our own; with --target the running "
                               "stack's runner is used: pass them to that runner instead")
         target = read_targets(args.target)
+    jobs = _jobs(args.jobs, len(scenarios), target is not None)
     live = for_stream(sys.stderr, len(scenarios))  # a live bar on a terminal only
     with live or contextlib.nullcontext():
-        for f, sc in scenarios:
-            step = live.scenario(sc.name) if live else None
-            try:
-                results.append(engine.ScenarioRun(sc, file=str(f), progress=step, runner_overrides=overrides,
-                                                  target=target).execute())
-            except ConfigError as exc:  # could not run (stack did not start, Lytics refused the set-up): exit 2
-                unrunnable.append(exc)
-                results.append(not_run(str(f), str(exc)))
-                results[-1].name = sc.name
-            if live:
-                live.finished(results[-1].ok)
+        results, unrunnable = run_all(scenarios, jobs=jobs, overrides=overrides, target=target, live=live)
     write_reports(results, args, machine_only=bool(unrunnable))
     if unrunnable:
         raise unrunnable[0] if len(unrunnable) == 1 else ScenarioErrors(unrunnable, len(scenarios))
     return EXIT_OK if all(r.ok for r in results) else EXIT_FAIL
+
+
+def _jobs(asked: int | None, count: int, remote: bool) -> int:
+    """How many scenarios run at once: one against a running stack (they share it and reset it), else -j or the
+    parallel module's default."""
+    if asked is not None and asked < 1:
+        raise ConfigError(f"--jobs must be 1 or more, got {asked}")
+    if remote:
+        if asked not in (None, 1):
+            raise ConfigError("--target runs scenarios one at a time: they share (and reset) that one stack; "
+                              "drop --jobs")
+        return 1
+    if asked is not None:
+        return min(asked, count)
+    from harness.scenario.batch import default_jobs
+
+    return default_jobs(count)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -148,6 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "this folder")
     run.add_argument("--dry-run", action="store_true", help="render every request and log it; send nothing")
     run.add_argument("--max-calls", type=int, help="hard cap on webhook requests (live validation safety)")
+    run.add_argument("-j", "--jobs", type=int, help="scenarios run at once, each in a process of its own (default: "
+                     "two per core, at most one per scenario; 1 runs them one after another in this process)")
     run.add_argument("--target", action="append", metavar="READY_FILE", help="run against an already running stack "
                      "(serve's ready file, or both mocks' ready files) instead of starting one")
     run.set_defaults(func=cmd_run)

@@ -8,45 +8,31 @@ the runner), wired together by ready files. Credentials reach a process only thr
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import logging
 import os
-import secrets
 import signal
-import tempfile
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from harness.errors import ConfigError
 from harness.framing import IDLE_TIMEOUT_S
 from harness.mockclients import HEALTH
+from harness.ready import AnsiraEndpoint, LyticsEndpoint
 from harness.redact import REDACTOR
-from mock_ansira.routes import TOKEN_PATH, USER_PATH
+from harness.service import (
+    add_service_args,
+    allow_http_hosts,
+    base_url,
+    public_host,
+    ready_document,
+    secret_from_env,
+    warn_if_exposed,
+    write_ready,
+)
 
 log = logging.getLogger("harness.procs")
-
-
-def write_ready(path: str | None, info: dict[str, Any]) -> None:
-    """Write JSON atomically with mode 0600 (it may hold credentials).
-
-    The temporary file is new (mkstemp: O_EXCL, 0600) in the target's folder, so a stale or planted
-    `<name>.tmp` (a loose mode, a symlink to another file) is neither reused nor followed.
-    """
-    if not path:
-        return
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(info, fh, indent=2)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def wait_for_signal(on_stop: Callable[[], None]) -> None:
@@ -57,20 +43,6 @@ def wait_for_signal(on_stop: Callable[[], None]) -> None:
         stop.wait()
     finally:
         on_stop()
-
-
-def secret_from_env(name: str | None, what: str, *, generate: bool = False) -> str | None:
-    if name:
-        value = os.environ.get(name)
-        if not value:
-            raise ConfigError(f"{what}: environment variable {name} is not set or empty")
-        REDACTOR.add(value)
-        return value
-    if generate:
-        value = secrets.token_urlsafe(24)
-        REDACTOR.add(value)
-        return value
-    return None
 
 
 def _load_doc(path: str | None) -> dict[str, Any] | None:
@@ -91,7 +63,6 @@ def _drop_faults(behaviour: dict[str, Any]) -> list[str]:
 
 def cmd_mock(args: argparse.Namespace) -> int:
     from harness.servers import server_thread
-    from harness.service import allow_http_hosts, base_url, public_host, ready_document, warn_if_exposed
     from harness.verify.cli import cassette_app, check_mock_options, env_client
 
     check_mock_options(args)
@@ -115,31 +86,29 @@ def cmd_mock(args: argparse.Namespace) -> int:
             clients[0]["client_secret"] = secret  # the first client's: the one the ready file names
         mock_app = create_app({"BEHAVIOUR": behaviour, "SEED": args.seed, "ADMIN_KEY": admin_key})
         app = cassette_app(args, mock_app)  # the mock itself, or a recording proxy / replayer in front of it
-        client = behaviour["clients"][0]
         if args.server == "waitress" and (drops := _drop_faults(behaviour)):
             raise ConfigError(f"--server {args.server} cannot drop connections; {', '.join(drops)} need werkzeug")
         srv = server_thread(app, server=args.server, threads=args.threads, host=args.host, port=args.port,
                             name="mock-ansira", idle_timeout=args.idle_timeout)
         url = mock_app.config["PUBLIC_URL"] = base_url(public, srv.port)
         srv.start(ready_path=HEALTH)
-        ansira = {"url": url, "client_id": client["client_id"], "client_secret": client["client_secret"],
-                  "source_code": behaviour["source_codes"][0]}
-        info = ready_document("mock-ansira", host=args.host, public=public, ansira=ansira, extra={
-            "url": url, "token_url": url + TOKEN_PATH, "user_url": url + USER_PATH})
-        if admin_key:
-            info["admin_key"] = admin_key
+        ansira = AnsiraEndpoint.from_behaviour(url, behaviour)
+        info = ready_document("mock-ansira", host=args.host, public=public, ansira=ansira, admin_key=admin_key,
+                              extra=ansira.unprefixed_urls())
     else:
         from mock_lytics import create_app as lytics_app
 
         api_key = secret_from_env(args.api_key_env, "--api-key-env", generate=True)
+        assert api_key is not None  # generated when no variable names one
         app = lytics_app({"API_KEY": api_key, "ADMIN_KEY": admin_key,
                           "ALLOW_HTTP_HOSTS": allow_http_hosts(args.allow_http_host)})
         srv = server_thread(app, server=args.server, threads=args.threads, host=args.host, port=args.port,
                             name="mock-lytics", idle_timeout=args.idle_timeout)
         url = app.config["PUBLIC_URL"] = base_url(public, srv.port)
         srv.start(ready_path=HEALTH)
-        info = ready_document("mock-lytics", host=args.host, public=public, lytics={"url": url, "api_key": api_key},
-                              extra={"url": url, **({"admin_key": admin_key} if admin_key else {})})
+        lytics = LyticsEndpoint(url, api_key)
+        info = ready_document("mock-lytics", host=args.host, public=public, lytics=lytics, admin_key=admin_key,
+                              extra=lytics.unprefixed_urls())
     from harness.pictures.serve import mock_console, stopping
 
     console, line = mock_console(args, srv.url, info, admin_key, public)
@@ -215,8 +184,6 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     from harness.verify.cli import add_mock_options
 
     add_mock_options(mock)
-    from harness.service import add_service_args
-
     add_service_args(mock, lytics=True, ansira=True, api_key_env=False, admin_key_env=False)
     from harness.pictures.serve import add_console_args
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from harness.cli_procs import secret_from_env, wait_for_signal, write_ready
-from harness.service import add_service_args, allow_http_hosts, warn_if_exposed
+from harness.cli_procs import wait_for_signal
+from harness.service import add_service_args, allow_http_hosts, secret_from_env, warn_if_exposed, write_ready
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

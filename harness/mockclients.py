@@ -112,7 +112,7 @@ class LyticsAdmin(_AdminClient):
 
     def set_faults(self, faults: dict[str, Any]) -> Any:
         """Install (or clear) the collect fault rule: `{"collect": {...}}`."""
-        return self._call("POST", "/__admin/faults", "faults", json=faults).get("data")
+        return self._call("PUT", "/__admin/faults", "faults", json=faults).get("data")
 
 
 class AnsiraAdmin(_AdminClient):

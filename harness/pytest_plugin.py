@@ -15,9 +15,9 @@ import pytest
 import requests
 
 from harness.mockclients import HEALTH, RESET
+from harness.ready import AnsiraEndpoint, LyticsEndpoint
 from harness.scenario import discovery
 from harness.servers import ServerThread
-from mock_ansira.routes import TOKEN_PATH, USER_PATH
 
 
 def _is_scenario(path: Path, config: pytest.Config) -> bool:
@@ -128,11 +128,7 @@ def _ansira_server() -> Iterator[tuple[ServerThread, dict[str, Any]]]:
 def ansira_mock(_ansira_server: tuple[ServerThread, dict[str, Any]]) -> Iterator[MockHandle]:
     """Mock Ansira on an OS-chosen loopback port, reset before each test."""
     srv, behaviour = _ansira_server
-    client = behaviour["clients"][0]
-    handle = MockHandle(srv.url, requests.Session(), {
-        "client_id": client["client_id"], "client_secret": client["client_secret"],
-        "source_code": behaviour["source_codes"][0], "token_url": srv.url + TOKEN_PATH,
-        "user_url": srv.url + USER_PATH})
+    handle = MockHandle(srv.url, requests.Session(), AnsiraEndpoint.from_behaviour(srv.url, behaviour).credentials())
     handle.reset()
     yield handle
     handle.session.close()
@@ -154,7 +150,7 @@ def lytics_mock(_lytics_server: tuple[ServerThread, str]) -> Iterator[MockHandle
     srv, key = _lytics_server
     session = requests.Session()
     session.headers["Authorization"] = key
-    handle = MockHandle(srv.url, session, {"api_key": key})
+    handle = MockHandle(srv.url, session, LyticsEndpoint(srv.url, key).credentials())
     handle.reset()
     yield handle
     session.close()

@@ -34,6 +34,12 @@ class Redactor:
         self._pattern: re.Pattern[str] | None = None
         self.add(*secrets)
 
+    def known(self) -> tuple[str, ...]:
+        """The registered values, to hand to another process's redactor (a scenario run in a worker process
+        registers its stack's secrets there; the parent writes the reports)."""
+        with self._lock:
+            return tuple(self._secrets)
+
     def add(self, *values: str | None) -> None:
         """Register secret values; short values (< 6 chars) are ignored to avoid masking ordinary words."""
         with self._lock:
@@ -96,10 +102,6 @@ def _masked(key: str, value: str) -> str:
 
 REDACTOR = Redactor()
 """The process-wide redactor: the runner registers every secret and token it handles here."""
-
-
-def redact(text: object) -> str:
-    return REDACTOR(text)
 
 
 class RedactingFilter(logging.Filter):

@@ -1,5 +1,6 @@
 """The stack as a service for other hosts and containers: bind address vs public host, secrets from the
-environment, a loud warning beyond loopback, and the one ready-file schema `serve` and `mock` share.
+environment, a loud warning beyond loopback, and the one ready-file schema `serve` and `mock` share (written
+atomically, mode 0600).
 
 The bind address (`--host`) is where sockets listen; the public host (`--public-host`) is the name other hosts
 use, so every URL written for others (ready file, /__admin/health) is built on it. Binding 0.0.0.0 without a
@@ -9,21 +10,26 @@ public host keeps loopback URLs, which work on this machine only.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ipaddress
+import json
 import logging
 import os
+import secrets
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from harness.errors import ConfigError
 from harness.hosts import is_loopback
-from mock_ansira.routes import TOKEN_PATH, USER_PATH
+from harness.ready import AnsiraEndpoint, LyticsEndpoint
+from harness.redact import REDACTOR
 
 log = logging.getLogger("harness.service")
 
 READY_SCHEMA_VERSION = 1
 # Keys every ready file of schema 1 has; the rest depend on `kind` (docs/service.md lists them all).
 COMMON_KEYS = ("schema_version", "kind", "pid", "host", "public_host")
-ANSIRA_PATHS = {"ansira_token_url": TOKEN_PATH, "ansira_user_url": USER_PATH}
 
 
 def is_wildcard(host: str) -> bool:
@@ -85,19 +91,53 @@ def add_service_args(p: argparse.ArgumentParser, *, lytics: bool, ansira: bool, 
                        "container's name in CI)")
 
 
-def ready_document(kind: str, *, host: str, public: str, lytics: dict[str, Any] | None = None,
-                   ansira: dict[str, Any] | None = None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A ready file of schema 1: the common keys, then each part's prefixed keys (lytics_*, ansira_*)."""
+def ready_document(kind: str, *, host: str, public: str, lytics: LyticsEndpoint | None = None,
+                   ansira: AnsiraEndpoint | None = None, admin_key: str | None = None,
+                   extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A ready file of schema 1: the common keys, each part's prefixed keys (lytics_*, ansira_*; harness.ready),
+    the admin key when there is one, then `extra`."""
     doc: dict[str, Any] = {"schema_version": READY_SCHEMA_VERSION, "kind": kind, "pid": os.getpid(),
                            "host": host, "public_host": public}
-    if lytics is not None:
-        doc["lytics_url"] = lytics["url"]
-        doc["lytics_api_key"] = lytics["api_key"]
-    if ansira is not None:
-        doc["ansira_url"] = ansira["url"]
-        doc["ansira_client_id"] = ansira["client_id"]
-        doc["ansira_client_secret"] = ansira["client_secret"]
-        doc["ansira_source_code"] = ansira["source_code"]
-        doc.update({key: ansira["url"] + path for key, path in ANSIRA_PATHS.items()})
+    for part in (lytics, ansira):
+        if part is not None:
+            doc.update(part.section())
+    if admin_key:
+        doc["admin_key"] = admin_key
     doc.update(extra or {})
     return doc
+
+
+def write_ready(path: str | None, info: dict[str, Any]) -> None:
+    """Write JSON atomically with mode 0600 (it may hold credentials).
+
+    The temporary file is new (mkstemp: O_EXCL, 0600) in the target's folder, so a stale or planted
+    `<name>.tmp` (a loose mode, a symlink to another file) is neither reused nor followed.
+    """
+    if not path:
+        return
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(info, fh, indent=2)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def secret_from_env(name: str | None, what: str, *, generate: bool = False) -> str | None:
+    """The secret in environment variable `name` (an error if unset or empty), else a generated one or None;
+    registered with the redactor either way."""
+    if name:
+        value = os.environ.get(name)
+        if not value:
+            raise ConfigError(f"{what}: environment variable {name} is not set or empty")
+        REDACTOR.add(value)
+        return value
+    if generate:
+        value = secrets.token_urlsafe(24)
+        REDACTOR.add(value)
+        return value
+    return None

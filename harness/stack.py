@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.mockclients import HEALTH
+from harness.ready import AnsiraEndpoint, LyticsEndpoint, ReadyInfo
 from harness.redact import REDACTOR
 from harness.runner import Runner, RunnerOptions
 from harness.runner_state import MOUNT, mount
 from harness.servers import ServerThread
 from harness.service import base_url, public_host, ready_document
-from mock_ansira.routes import TOKEN_PATH, USER_PATH
 
 DEFAULT_CLIENT_ID = "lytics-sim"
 DEFAULT_SOURCE_CODE = "LYTICS_SIM"
@@ -119,27 +119,19 @@ class Stack:
     def public_url(self, srv: ServerThread) -> str:
         return base_url(public_host(self.host, self.public_host), srv.port)
 
-    def ready_info(self) -> dict[str, Any]:
-        """URLs (on the public host) and credentials: the scenario engine's placeholders and serve's ready file."""
+    def ready(self) -> ReadyInfo:
+        """URLs (on the public host) and credentials of the started stack, typed (harness.ready)."""
         assert self.lytics is not None and self.ansira is not None
-        return {
-            "lytics_url": self.public_url(self.lytics),
-            "ansira_url": self.public_url(self.ansira),
-            "lytics_api_key": self.api_key,
-            "admin_key": self.admin_key,
-            "ansira_client_id": self.client["client_id"],
-            "ansira_client_secret": self.client["client_secret"],
-            "ansira_source_code": self.behaviour["source_codes"][0],
-            "ansira_token_url": self.public_url(self.ansira) + TOKEN_PATH,
-            "ansira_user_url": self.public_url(self.ansira) + USER_PATH,
-        }
+        return ReadyInfo(LyticsEndpoint(self.public_url(self.lytics), self.api_key),
+                         AnsiraEndpoint.from_behaviour(self.public_url(self.ansira), self.behaviour), self.admin_key)
+
+    def ready_info(self) -> dict[str, Any]:
+        """ready() as the scenario engine's placeholders: URLs, credentials and the admin key."""
+        return self.ready().as_vars()
 
     def ready_document(self) -> dict[str, Any]:
-        """ready_info() as a ready file of schema 1 (harness.service; docs/service.md)."""
-        info = self.ready_info()
-        lytics = {"url": info["lytics_url"], "api_key": self.api_key}
-        ansira = {"url": info["ansira_url"], "client_id": self.client["client_id"],
-                  "client_secret": self.client["client_secret"], "source_code": info["ansira_source_code"]}
-        extra = {"admin_key": self.admin_key, "runner_state_url": f"{info['lytics_url']}{MOUNT}/state"}
+        """ready() as a ready file of schema 1 (harness.service; docs/service.md)."""
+        info = self.ready()
         return ready_document("serve", host=self.host, public=public_host(self.host, self.public_host),
-                              lytics=lytics, ansira=ansira, extra=extra)
+                              lytics=info.lytics, ansira=info.ansira, admin_key=info.admin_key,
+                              extra={"runner_state_url": f"{info.lytics.url}{MOUNT}/state"})

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, request
 from flask_swagger_ui import get_swaggerui_blueprint
 
-from mock_ansira.routes import RECORD_KEY
+from mock_ansira.http import RECORD_KEY
 
 BLUEPRINT = "api_docs"
 

@@ -14,15 +14,16 @@ from flask import Flask, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import MethodNotAllowed as RoutingMethodNotAllowed
 
-from mock_ansira import admin, apidocs, routes
+from mock_ansira import apidocs, http
 from mock_ansira.behaviour import Fault, load_behaviour
 from mock_ansira.bodies import TeeInput, excerpt
 from mock_ansira.contract import MAX_BODY_BYTES
 from mock_ansira.errors import AnsiraError, DropConnection, InjectedFault, MethodNotAllowed, NotFound
+from mock_ansira.http import DROP_KEY, RECORD_KEY
 from mock_ansira.models import AnsiraBackend
-from mock_ansira.openapi import openapi_document
+from mock_ansira.openapi import build_openapi
 from mock_ansira.ratelimit import Decision
-from mock_ansira.routes import DROP_KEY, RECORD_KEY
+from mock_ansira.routes import BLUEPRINTS, OPERATIONS
 
 BODY_CAP_KEY = "mock_ansira.body_cap"
 
@@ -61,8 +62,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     app.extensions["mock_ansira"] = backend
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.register_blueprint(routes.bp)
-    app.register_blueprint(admin.bp)
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
     app.add_url_rule("/openapi.json", "openapi", _openapi)
     app.register_blueprint(apidocs.blueprint())
     app.register_error_handler(AnsiraError, _render_error)
@@ -105,7 +106,7 @@ def get_backend(app: Flask) -> AnsiraBackend:
 
 def _openapi() -> Response:
     request.environ[RECORD_KEY]["journal"] = False
-    return jsonify(openapi_document())
+    return jsonify(build_openapi(current_app._get_current_object()))  # type: ignore[attr-defined]
 
 
 def _tag_request() -> None:
@@ -116,7 +117,7 @@ def _tag_request() -> None:
         not_allowed = isinstance(request.routing_exception, RoutingMethodNotAllowed)
         record["operation"] = "method_not_allowed" if not_allowed else "not_found"
     else:
-        record["operation"] = routes.OPERATIONS.get(request.endpoint or "", request.endpoint)
+        record["operation"] = OPERATIONS.get(request.endpoint or "", request.endpoint)
 
 
 def _render_error(error: AnsiraError) -> Response:
@@ -182,7 +183,7 @@ def _response_fault(fault: Fault, response: Response) -> Response:
         response.mimetype = "application/json"
         return response
     if fault.process and fault.kind == "timeout":
-        routes.backend().sleep(fault.hang_s or 0.0)
+        http.backend().sleep(fault.hang_s or 0.0)
         if fault.then == "status":
             return _render_error(InjectedFault(fault.effective_status))
     if fault.process:

@@ -1,14 +1,22 @@
-"""The OpenAPI 3.1 description served at /openapi.json, written by hand so it says what the mock promises.
+"""The OpenAPI 3.1 description served at /openapi.json.
 
-Request/behaviour schemas are not retyped: they come from the contract file and the pydantic models,
-with their `$defs` lifted into `components/schemas`, so the description cannot drift from the code.
+As for mock Lytics, the skeleton (which paths and methods exist) is generated from the app's url_map, so no
+route can be missing or stale; what the code cannot say by itself (response shapes for each status, the vendor
+contract) is written per operation here, as an overlay keyed by path and method. A route without an overlay still
+appears (summary from its view's docstring); an overlay without a route fails the build. Request/behaviour
+schemas are not retyped: they come from the contract file and the pydantic models, with their `$defs` lifted into
+`components/schemas`.
 """
 
 from __future__ import annotations
 
 import copy
+import inspect
+import re
 from functools import cache
 from typing import Any
+
+from flask import Flask
 
 from mock_ansira.behaviour import Behaviour
 from mock_ansira.contract import USER_REQUEST_SCHEMA
@@ -73,7 +81,7 @@ def _op(op_id: str, summary: str, responses: dict[str, Any], **extra: Any) -> di
     return {"operationId": op_id, "summary": summary, "responses": responses, **extra}
 
 
-def _paths() -> dict[str, Any]:
+def _overlays() -> dict[str, Any]:
     token_form = {
         "type": "object",
         "required": ["grant_type"],
@@ -183,6 +191,48 @@ def _paths() -> dict[str, Any]:
     return paths
 
 
+_PARAM = re.compile(r"<(?:(?P<conv>[a-z]+)(?:\((?P<args>[^)]*)\))?:)?(?P<name>[A-Za-z_][A-Za-z0-9_]*)>")
+
+
+def _rule_paths(rule: str) -> list[str]:
+    """Flask rule -> OpenAPI path(s); an `any(a, b)` converter is one path per choice (each is its own resource)."""
+    found = _PARAM.search(rule)
+    if found is None:
+        return [rule]
+    head, tail = rule[:found.start()], rule[found.end():]
+    if found["conv"] == "any":
+        choices = [c.strip() for c in (found["args"] or "").split(",")]
+        return [head + c + rest for c in choices for rest in _rule_paths(tail)]
+    return [head + "{" + found["name"] + "}" + rest for rest in _rule_paths(tail)]
+
+
+def _generated(app: Flask, endpoint: str, path: str, method: str) -> dict[str, Any]:
+    """An operation no overlay describes: named after its view, summarised by its docstring."""
+    doc = inspect.getdoc(app.view_functions[endpoint]) or endpoint
+    op_id = f"{endpoint.split('.')[-1]}_{method.lower()}_{re.sub(r'[^A-Za-z0-9]+', '_', path).strip('_')}"
+    params = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
+              for n in re.findall(r"\{([^}]+)\}", path)]
+    security = _ADMIN_SECURITY if path.startswith("/__admin") else _API_SECURITY
+    return _op(op_id, doc.partition("\n")[0], {"200": {"description": "success"}}, parameters=params,
+               security=security)
+
+
+def _paths(app: Flask) -> dict[str, Any]:
+    overlays = _overlays()
+    paths: dict[str, Any] = {}
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        if rule.endpoint == "static":
+            continue
+        for path in _rule_paths(rule.rule):
+            for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}, key=str.lower):
+                written = overlays.get(path, {}).pop(method.lower(), None)
+                paths.setdefault(path, {})[method.lower()] = written or _generated(app, rule.endpoint, path, method)
+    stale = sorted(f"{method.upper()} {path}" for path, ops in overlays.items() for method in ops)
+    if stale:
+        raise ValueError(f"OpenAPI overlays describe operations the app does not serve: {', '.join(stale)}")
+    return paths
+
+
 def _admin_paths() -> dict[str, Any]:
     def admin(
         op_id: str, summary: str, schema: dict[str, Any], body: dict[str, Any] | None = None, *, status: str = "200",
@@ -274,7 +324,7 @@ def _entry_schema() -> dict[str, Any]:
 
 
 @cache
-def _document() -> dict[str, Any]:
+def _components() -> dict[str, Any]:
     schemas: dict[str, Any] = {}
     schemas["UserRequest"] = _lift(USER_REQUEST_SCHEMA, "UserRequest_", schemas)
     schemas["Behaviour"] = _lift(Behaviour.model_json_schema(mode="validation"), "Behaviour_", schemas)
@@ -352,6 +402,10 @@ def _document() -> dict[str, Any]:
             },
         }
     )
+    return schemas
+
+
+def build_openapi(app: Flask) -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {
@@ -360,9 +414,9 @@ def _document() -> dict[str, Any]:
             "description": "Faithful local mock of Ansira's OAuth token endpoint and v2 user API, plus its "
             "/__admin control plane.",
         },
-        "paths": _paths(),
+        "paths": _paths(app),
         "components": {
-            "schemas": schemas,
+            "schemas": copy.deepcopy(_components()),
             "securitySchemes": {
                 "oauth2": {
                     "type": "oauth2",
@@ -374,7 +428,3 @@ def _document() -> dict[str, Any]:
             },
         },
     }
-
-
-def openapi_document() -> dict[str, Any]:
-    return copy.deepcopy(_document())

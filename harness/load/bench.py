@@ -13,6 +13,7 @@ The results replace the block between the bench markers in docs/performance.md; 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -31,6 +32,7 @@ import requests
 from harness.load.procs import Processes
 from harness.load.run import LoadOptions, LoadResult, LoadRun
 from harness.load.spec import LoadSpec, load_spec
+from harness.ready import AnsiraEndpoint
 from harness.scenario import engine
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,6 +48,7 @@ class Figure:
     met: bool | None  # None: no target
     details: dict[str, Any] = field(default_factory=dict)
     notes: str = ""
+    primary: float | None = None  # the number repeats are compared by (the median run is the one reported)
 
 
 # -- machine ------------------------------------------------------------------------------------------------
@@ -78,15 +81,14 @@ def capacity(server: str, *, connections: int, duration: float, work: Path) -> d
         mock = procs.spawn(f"capacity-{server}", ["-m", "harness", "mock", "ansira", "--port", "0", "--server",
                                                   server, "--ready-file", str(ready)], ready_file=ready)
         ready.unlink()
-        info = mock.ready
+        ansira = AnsiraEndpoint.from_document(mock.ready)
         mock.monitor()
-        token = requests.post(info["token_url"], data={"grant_type": "client_credentials"},
-                              auth=(info["ansira_client_id"], info["ansira_client_secret"]), timeout=10
-                              ).json()["access_token"]
+        token = requests.post(ansira.token_url, data={"grant_type": "client_credentials"},
+                              auth=(ansira.client_id, ansira.client_secret), timeout=10).json()["access_token"]
         before = mock.cpu_s or 0.0
         out = subprocess.run(
-            [sys.executable, "-m", "harness.load.blast", "--url", info["user_url"], "--token-env", "BLAST_TOKEN",
-             "--source-code", info["ansira_source_code"], "--connections", str(connections),
+            [sys.executable, "-m", "harness.load.blast", "--url", ansira.user_url, "--token-env", "BLAST_TOKEN",
+             "--source-code", ansira.source_code, "--connections", str(connections),
              "--duration", str(duration)],
             capture_output=True, text=True, env={**env, "BLAST_TOKEN": token}, timeout=duration + 60, check=True)
         result = json.loads(out.stdout)
@@ -158,7 +160,7 @@ def run_figures(only: set[str], scale: float, work: Path, runner: str) -> list[F
         others = ", ".join(f"{k} {_fmt(v['requests_per_s'], '/s')}" for k, v in caps.items() if k != "lean")
         figs.append(Figure("1", "raw capacity: mock Ansira requests/s, keep-alive loopback (lean server)",
                            f"{_fmt(cap_rps, '/s')} ({caps['lean'].get('server_cpu_ms_per_request')} ms CPU each)",
-                           "-", None, caps, f"{others}; werkzeug closes every connection"))
+                           "-", None, caps, f"{others}; werkzeug closes every connection", primary=cap_rps))
     n = max(100, int(5000 * scale))
     if "2" in only:
         r = scenario_run("bench_backfill", backfill_body("bench_backfill", n, 10, runner=runner), work)
@@ -167,7 +169,8 @@ def run_figures(only: set[str], scale: float, work: Path, runner: str) -> list[F
         figs.append(Figure("2", f"end-to-end enrichments/s: {n:,} users backfilled, no latency, no limit",
                            f"{_fmt(eps, '/s')} ({_fmt(ratio, ' of (1)', 2)})", ">= 1,000/s and >= 0.5 of (1)",
                            bool(eps and eps >= 1000 and ratio and ratio >= 0.5),
-                           _details(r, "enrichments_per_s", "enrich_span_s", "lost_users", *CPU_KEYS)))
+                           {**_details(r, "enrichments_per_s", "enrich_span_s", "lost_users", *CPU_KEYS),
+                            "ratio_to_1": ratio}, primary=ratio))
     if "3" in only:
         r = scenario_run("bench_latency", backfill_body(
             "bench_latency", n, 20, runner=runner, ansira="{ latency: { kind: 'fixed', ms: 50 } }"), work)
@@ -181,7 +184,7 @@ def run_figures(only: set[str], scale: float, work: Path, runner: str) -> list[F
                             "max_unlanded_200": _details(wide, "enrichments_per_s", "enrich_span_s", "lost_users",
                                                          *CPU_KEYS)},
                            f"ceiling 20 workers / 50 ms = 400/s; with max_unlanded 200: "
-                           f"{_fmt(_m(wide, 'enrichments_per_s'), '/s')}"))
+                           f"{_fmt(_m(wide, 'enrichments_per_s'), '/s')}", primary=eps))
     if "4" in only:
         users = max(200, int(6000 * scale))
         limit = ("{ clients: [{ client_id: 'lytics-sim', "
@@ -195,7 +198,8 @@ def run_figures(only: set[str], scale: float, work: Path, runner: str) -> list[F
                            f"{_fmt(_m(r, 'enrich_span_s'), ' s', 1)}, lost {_fmt(lost)}",
                            ">= 0.95 of the limit, zero lost", bool(ratio and ratio >= 0.95 and lost == 0),
                            _details(r, "achieved_rate", "rate_ratio", "ansira_429", "ansira_429_seen",
-                                    "retry_after_violations", "enrich_span_s", "lost_users", "duplicate_calls")))
+                                    "retry_after_violations", "enrich_span_s", "lost_users", "duplicate_calls"),
+                           primary=ratio))
     if "5" in only:
         secs = max(3.0, 30.0 * scale)
         body = f"""a.base {{
@@ -215,7 +219,7 @@ def run_figures(only: set[str], scale: float, work: Path, runner: str) -> list[F
                            bool(p99 is not None and p99 <= 250),
                            {**_details(r, *keys), "at_100_per_s": _details(half, *keys)},
                            f"at 100/s: p50 {_fmt(_m(half, 'enrich_latency_p50_ms'), ' ms', 1)}, "
-                           f"p99 {_fmt(_m(half, 'enrich_latency_p99_ms'), ' ms', 1)}"))
+                           f"p99 {_fmt(_m(half, 'enrich_latency_p99_ms'), ' ms', 1)}", primary=p99))
     if "6" in only:
         users = max(1000, int(100_000 * scale))
         r = scenario_run("bench_memory", backfill_body("bench_memory", users, 10, runner=runner), work)
@@ -223,8 +227,28 @@ def run_figures(only: set[str], scale: float, work: Path, runner: str) -> list[F
         figs.append(Figure("6", f"memory: runner peak RSS, {users:,}-user backfill", _fmt(rss, " MB"), "<= 300 MB",
                            bool(rss is not None and rss <= 300),
                            _details(r, "runner_peak_rss_mb", "enrichments_per_s", "enrich_span_s", "lost_users",
-                                    *CPU_KEYS)))
+                                    *CPU_KEYS), primary=rss))
     return figs
+
+
+def median_of(runs: list[list[Figure]]) -> list[Figure]:
+    """One figure per key from repeated runs: the run whose primary number is the median (ratios stay those of
+    one run, never a ratio of medians), with the spread of every run's primary number beside it."""
+    merged: list[Figure] = []
+    keys = list(dict.fromkeys(f.key for run in runs for f in run))
+    for key in keys:
+        repeats = [f for run in runs for f in run if f.key == key]
+        if len(repeats) == 1:
+            merged.append(repeats[0])
+            continue
+        ordered = sorted(repeats, key=lambda f: (f.primary is None, f.primary or 0.0))
+        known = [f.primary for f in ordered if f.primary is not None]
+        chosen = ordered[(len(known) - 1) // 2] if known else repeats[0]
+        spread = f"{min(known):,.4g}-{max(known):,.4g}" if known else "no samples"
+        merged.append(dataclasses.replace(
+            chosen, value=f"{chosen.value}; median of {len(repeats)} (spread {spread})",
+            details={**chosen.details, "repeats": [f.primary for f in repeats]}))
+    return merged
 
 
 # -- output ---------------------------------------------------------------------------------------------------
@@ -237,8 +261,18 @@ def table(figs: list[Figure]) -> str:
     return "\n".join(rows)
 
 
-def block(figs: list[Figure], mach: dict[str, Any], load_after: list[float], started: str, runner: str) -> str:
+def busy_warning(load_before: float, max_load: float) -> str | None:
+    """Why figures from this run would mislead (None on a quiet machine): other work competed for the cores."""
+    if load_before <= max_load:
+        return None
+    return (f"**Measured on a busy machine: the load average before the run was {load_before:.2f} (over "
+            f"{max_load:g}); these figures understate the code and must not be compared with quiet runs.**")
+
+
+def block(figs: list[Figure], mach: dict[str, Any], load_after: list[float], started: str, runner: str,
+          warning: str | None = None) -> str:
     lines = [BEGIN, f"Last run: {started} UTC, `python -m harness.load.bench` (`make bench`).", "",
+             *([warning, ""] if warning else []),
              f"Machine: {mach['cpu']}, {mach['cores']} cores, {mach['ram_gb']} GB RAM, Python {mach['python']} "
              f"({mach['platform']}). Load average before: {mach['load_avg'][0]}, after: {load_after[0]}.",
              f"Runner options: `{runner}`. Mocks on the `{LoadSpec.model_fields['server'].default}` server "
@@ -265,21 +299,35 @@ def main(argv: list[str] | None = None, *, out: Callable[[str], None] = print) -
     p.add_argument("--scale", type=float, default=1.0, help="scale user counts and durations (smoke: 0.05)")
     p.add_argument("--doc", default=str(ROOT / "docs" / "performance.md"), help="markdown file to update ('' = none)")
     p.add_argument("--runner", default="{}", help="runner options for figures 2-6, as a jsonnet object")
+    p.add_argument("--repeats", type=int, default=3, help="run every figure this many times and report the median "
+                   "run with the spread (default 3)")
+    p.add_argument("--max-load", type=float, default=1.0, help="write the docs block only when the 1-minute load "
+                   "average before the run is at most this (default 1.0): figures from a busy machine mislead")
+    p.add_argument("--force-doc", action="store_true", help="write the docs block even after a busy start, with a "
+                   "warning at its top")
     args = p.parse_args(argv)
     only = {s.strip() for s in args.only.split(",") if s.strip()}
     started = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M")
     mach = machine()
     out(f"machine: {mach['cpu']}, {mach['cores']} cores, {mach['ram_gb']} GB, Python {mach['python']}, "
         f"load average {mach['load_avg']}")
-    with tempfile.TemporaryDirectory(prefix="enrichsim-bench-") as tmp:
-        figs = run_figures(only, args.scale, Path(tmp), args.runner)
+    runs = []
+    for i in range(args.repeats):
+        out(f"repeat {i + 1} of {args.repeats}")
+        with tempfile.TemporaryDirectory(prefix="enrichsim-bench-") as tmp:
+            runs.append(run_figures(only, args.scale, Path(tmp), args.runner))
+    figs = median_of(runs)
     load_after = [round(x, 2) for x in os.getloadavg()]
     out(table(figs))
     for f in figs:
         if f.details.get("errors"):
             out(f"figure {f.key} errors: {f.details['errors']}")
-    if args.doc:
-        write_doc(Path(args.doc), block(figs, mach, load_after, started, args.runner))
+    warning = busy_warning(mach["load_avg"][0], args.max_load)
+    if args.doc and warning and not args.force_doc:
+        out(f"NOT written to {args.doc}: the load average before the run was {mach['load_avg'][0]:.2f}, over "
+            f"--max-load {args.max_load:g}; rerun on a quiet machine (or pass --force-doc to record it, marked)")
+    elif args.doc:
+        write_doc(Path(args.doc), block(figs, mach, load_after, started, args.runner, warning))
         out(f"written to {args.doc}")
     return 0
 

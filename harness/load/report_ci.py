@@ -10,12 +10,12 @@ from harness.ci_report import ERROR, FAIL, PASS, Case, Suite, table, unique
 from harness.ci_report import junit as render_junit
 from harness.load.report import rows
 from harness.load.run import LoadResult
-from harness.load.thresholds import Outcome
+from harness.load.thresholds import Verdict
 
 RUN_CASE = "run"  # carries the run's errors, and stands in for the run when the spec has no thresholds
 
 
-def expected_vs_actual(t: Outcome) -> str:
+def expected_vs_actual(t: Verdict) -> str:
     """`expected p99 < 250, actual 312 < 250 is false: over by 62 (24.8%)`: the threshold, then what was measured."""
     return f"expected {t.threshold}, actual {t.reason}"
 

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.cli_procs import write_ready
 from harness.errors import HarnessError, RemoteError
 from harness.http import ServiceSession, lytics_session
 from harness.load.driver import RemoteDriver, StepTimeout
@@ -26,11 +25,13 @@ from harness.load.metrics import Raw, ansira_limit, compute
 from harness.load.procs import Child, Processes, wait_ready_file
 from harness.load.shape import ArrivalPlan
 from harness.load.spec import LoadSpec, with_backfill
-from harness.load.thresholds import Outcome, evaluate
+from harness.load.thresholds import Verdict, evaluate
 from harness.pictures import load_charts
+from harness.ready import AnsiraEndpoint, LyticsEndpoint, ReadyInfo
 from harness.redact import REDACTOR
 from harness.runner import RunnerOptions
 from harness.scenario import model as m
+from harness.service import write_ready
 
 log = logging.getLogger("harness.load")
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
@@ -52,7 +53,7 @@ class LoadResult:
     name: str
     file: str | None
     metrics: dict[str, float | None] = field(default_factory=dict)
-    thresholds: list[Outcome] = field(default_factory=list)
+    thresholds: list[Verdict] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     locust: dict[str, Any] | None = None
     artefacts: dict[str, str] = field(default_factory=dict)
@@ -131,15 +132,13 @@ class LoadRun:
             path.unlink(missing_ok=True)
         for child in (ansira, lytics, runner):
             child.monitor()
-        a = ansira.ready
-        vars_ = {"lytics_url": lytics.ready["url"], "ansira_url": a["url"], "lytics_api_key": api_key,
-                 "admin_key": admin_key, "ansira_client_id": a["ansira_client_id"],
-                 "ansira_client_secret": a["ansira_client_secret"], "ansira_source_code": a["ansira_source_code"],
-                 "ansira_token_url": a["token_url"], "ansira_user_url": a["user_url"]}
-        REDACTOR.add(a["ansira_client_secret"])
-        ly = lytics_session(vars_["lytics_url"], api_key, admin_key=admin_key, pool_size=4)
-        an = ServiceSession(vars_["ansira_url"], headers={"X-Admin-Key": admin_key}, pool_size=2)
-        driver = RemoteDriver(self.sc, file=self.file, vars=vars_, lytics=ly, ansira=an, audience=self._audience(),
+        info = ReadyInfo(LyticsEndpoint(lytics.ready["lytics_url"], api_key),
+                         AnsiraEndpoint.from_document(ansira.ready), admin_key)
+        REDACTOR.add(info.ansira.client_secret)
+        ly = lytics_session(info.lytics.url, api_key, admin_key=admin_key, pool_size=4)
+        an = ServiceSession(info.ansira.url, headers={"X-Admin-Key": admin_key}, pool_size=2)
+        driver = RemoteDriver(self.sc, file=self.file, vars=info.as_vars(), lytics=ly, ansira=an,
+                              audience=self._audience(),
                               runner_options=RunnerOptions(**self.sc.runner))  # what the runner process was given
         try:
             raw = self._drive(driver, procs, work, result, api_key)

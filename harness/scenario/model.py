@@ -200,7 +200,8 @@ class Step(Strict):
     bounce_job: str | None = None
     ansira_behaviour: dict[str, Any] | None = None
     revoke_tokens: str | None = None
-    lytics_faults: dict[str, Any] | None = Field(None, description="POST /__admin/faults on mock Lytics")
+    lytics_faults: dict[str, Any] | None = Field(
+        None, description="PUT /__admin/faults on mock Lytics (replaces its fault rules)")
     wait_until: WaitUntil | None = None
     sleep_s: float | None = Field(None, gt=0, le=600)
 

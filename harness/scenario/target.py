@@ -21,11 +21,11 @@ import requests
 from harness.errors import ConfigError, RemoteError
 from harness.http import ServiceSession, Timeouts
 from harness.mockclients import AnsiraAdmin
+from harness.ready import AnsiraEndpoint, LyticsEndpoint, ReadyInfo
 from harness.redact import REDACTOR
 from harness.runner import RunnerOptions
 from harness.runner_state import MOUNT, RemoteRunner
 from harness.stack import prepare_behaviour
-from mock_ansira.routes import TOKEN_PATH, USER_PATH
 
 log = logging.getLogger("harness.target")
 NEEDED = ("lytics_url", "lytics_api_key", "ansira_url", "ansira_client_id", "ansira_client_secret")
@@ -108,13 +108,11 @@ class TargetStack:
     def client(self) -> dict[str, Any]:
         return self.behaviour["clients"][0]
 
-    def ready_info(self) -> dict[str, Any]:
+    def ready(self) -> ReadyInfo:
+        """The target's URLs and keys, with the client and source code of the behaviour this run installed."""
         t = self.target
-        return {
-            "lytics_url": t["lytics_url"], "ansira_url": t["ansira_url"], "lytics_api_key": self.api_key,
-            "admin_key": self.admin_key, "ansira_client_id": self.client["client_id"],
-            "ansira_client_secret": self.client["client_secret"],
-            "ansira_source_code": self.behaviour["source_codes"][0],
-            "ansira_token_url": t["ansira_url"] + TOKEN_PATH,
-            "ansira_user_url": t["ansira_url"] + USER_PATH,
-        }
+        return ReadyInfo(LyticsEndpoint(str(t["lytics_url"]), self.api_key),
+                         AnsiraEndpoint.from_behaviour(str(t["ansira_url"]), self.behaviour), self.admin_key)
+
+    def ready_info(self) -> dict[str, Any]:
+        return self.ready().as_vars()

@@ -7,7 +7,7 @@ new code imports enrich_templates.
 from __future__ import annotations
 
 from enrich_templates import (
-    Outcome,
+    Evaluation,
     Rendered,
     TemplateEngine,
     build_entity,
@@ -16,7 +16,10 @@ from enrich_templates import (
     split_override,
 )
 
+Outcome = Evaluation  # its name before "Outcome" was left to the runner's per-user outcome; kept for old imports
+
 __all__ = [
+    "Evaluation",
     "Outcome",
     "Rendered",
     "TemplateEngine",

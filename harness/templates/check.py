@@ -14,7 +14,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from enrich_templates import Outcome, TemplateEngine, TemplateEvalError, build_entity, encode_body, split_override
+from enrich_templates import Evaluation, TemplateEngine, TemplateEvalError, build_entity, encode_body, split_override
 from harness.templates import samples as samples_mod
 from mock_ansira.contract import MAX_BODY_BYTES, Problem, request_problems
 
@@ -136,7 +136,7 @@ class _Collector:
             if finding.severity == "warning":  # first seen on an edge case, now a realistic profile hits it
                 finding.severity, finding.example = "error", example
 
-    def observe(self, sample: samples_mod.Sample, entity: dict[str, Any], outcome: Outcome) -> None:
+    def observe(self, sample: samples_mod.Sample, entity: dict[str, Any], outcome: Evaluation) -> None:
         self.report.rendered += 1
         shown = {
             k: v for k, v in entity.items() if k != "segment_events"

@@ -1,4 +1,9 @@
-"""The internal plane the runner and the harness use (`/__admin/*`); only POST mutates."""
+"""The internal plane the runner and the harness use (`/__admin/*`).
+
+Verbs follow the control-plane rule both mocks share (docs/architecture.md, kept by
+tests/architecture/test_control_plane.py): GET reads, PUT replaces a document, POST performs the action its path
+names, nothing else changes state.
+"""
 
 from __future__ import annotations
 
@@ -77,11 +82,12 @@ def get_faults() -> Response:
     return envelope(faults().state())
 
 
-@bp.post("/faults")
+@bp.route("/faults", methods=["PUT", "POST"])
 def set_faults() -> Response:
-    """Inject collect failures: `{"collect": {status, count?, duration_s?, stream?, retry_after_s?}}`; null clears.
+    """Replace the injected faults: `{"collect": {status, count?, duration_s?, stream?, retry_after_s?}}`; null clears.
 
-    Bad input is a 400 naming the key and leaves the current rule in place.
+    PUT is the rule's verb for replacing a document; POST, its first form, stays an alias. Bad input is a 400
+    naming the key and leaves the current rule in place.
     """
     return envelope(faults().configure(json_body()))
 

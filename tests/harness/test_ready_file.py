@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.cli_procs import write_ready
+from harness.service import write_ready
 
 INFO = {"lytics_api_key": "k-secret", "ansira_client_secret": "s-secret"}
 

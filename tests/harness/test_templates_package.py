@@ -80,8 +80,9 @@ def test_the_old_import_paths_are_the_same_objects() -> None:
     import harness.templates
     from enrich_templates import jsonnet_guard
 
+    renamed = {"Outcome": "Evaluation"}  # the engine's name for one evaluation's result since the runner owns "Outcome"
     for name in harness.templates.__all__:
-        assert getattr(harness.templates, name) is getattr(enrich_templates, name), name
+        assert getattr(harness.templates, name) is getattr(enrich_templates, renamed.get(name, name)), name
     for name in ("TemplateError", "TemplateInputError", "TemplateAssertionFailed", "TemplateEvalError",
                  "TemplateImportRefused", "TemplateTimeout"):
         assert getattr(harness.errors, name) is getattr(errors, name), name

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from harness.load import bench
 from harness.load.bench import BEGIN, END, Figure, _with, block, machine, table, write_doc
 
 FIGS = [Figure("1", "raw capacity", "993/s", "-", None), Figure("2", "backfill", "235/s", ">= 1,000/s", False),
@@ -39,3 +42,31 @@ def test_runner_options_merge_and_machine_facts() -> None:
     assert _with("{ a: 1 }", "b: 2") == "{ a: 1, b: 2 }"
     m = machine()
     assert m["cores"] and len(m["load_avg"]) == 3 and m["python"].count(".") == 2
+
+
+@pytest.mark.parametrize(("load", "force", "written", "marked"), [(0.4, False, True, False), (2.5, False, False, False),
+                                                                  (2.5, True, True, True)])
+def test_a_busy_start_keeps_the_figures_out_of_the_docs_unless_forced(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, load: float, force: bool, written: bool,
+        marked: bool) -> None:
+    doc = tmp_path / "performance.md"
+    doc.write_text(f"intro\n\n{BEGIN}\nold figures\n{END}\n")
+    monkeypatch.setattr(bench.os, "getloadavg", lambda: (load, 0.0, 0.0))
+    said: list[str] = []
+    argv = ["--only", "", "--doc", str(doc), *(["--force-doc"] if force else [])]
+    assert bench.main(argv, out=said.append) == 0
+    text = doc.read_text()
+    assert ("old figures" not in text) is written
+    assert ("Measured on a busy machine: the load average before the run was 2.50" in text) is marked
+    if not written:
+        assert any(line.startswith("NOT written") and "2.50, over --max-load 1" in line for line in said), said
+
+
+def test_repeats_report_the_median_run_with_the_spread() -> None:
+    runs = [[Figure("2", "backfill", f"{eps}/s ({ratio} of (1))", ">= 0.5 of (1)", ratio >= 0.5, {"eps": eps},
+                    primary=ratio)] for eps, ratio in ((900, 0.61), (700, 0.38), (800, 0.52))]
+    [fig] = bench.median_of(runs)
+    assert fig.primary == 0.52 and fig.met is True and fig.details["eps"] == 800  # one run's figures, not a mix
+    assert fig.value == "800/s (0.52 of (1)); median of 3 (spread 0.38-0.61)"
+    assert fig.details["repeats"] == [0.61, 0.38, 0.52]
+    assert bench.median_of([runs[0]]) == runs[0]  # one repeat: nothing to add

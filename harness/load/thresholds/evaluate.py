@@ -18,7 +18,7 @@ _CMP: dict[str, Callable[[float, float], bool]] = {
 
 
 @dataclass(frozen=True)
-class Outcome:
+class Verdict:
     threshold: str
     ok: bool
     left: float | None
@@ -63,19 +63,19 @@ def fmt(v: float) -> str:
     return f"{v:,.4g}" if abs(v) < 1000 else f"{v:,.1f}"
 
 
-def evaluate(threshold: Comparison, metrics: Mapping[str, float | None]) -> Outcome:
+def evaluate(threshold: Comparison, metrics: Mapping[str, float | None]) -> Verdict:
     text = threshold.to_text()
     try:
         left, right = _value(threshold.left, metrics), _value(threshold.right, metrics)
     except _NoValue as exc:
-        return Outcome(text, False, None, None, f"{exc}: a threshold with nothing to measure fails")
+        return Verdict(text, False, None, None, f"{exc}: a threshold with nothing to measure fails")
     if math.isnan(left) or math.isnan(right):
-        return Outcome(text, False, left, right, "not a number")
+        return Verdict(text, False, left, right, "not a number")
     ok = _CMP[threshold.op](left, right)
     shown = f"{fmt(left)} {threshold.op} {fmt(right)}"
     if ok:
-        return Outcome(text, True, left, right, shown)
-    return Outcome(text, False, left, right, f"{shown} is false: {_miss(threshold.op, left, right)}")
+        return Verdict(text, True, left, right, shown)
+    return Verdict(text, False, left, right, f"{shown} is false: {_miss(threshold.op, left, right)}")
 
 
 def _miss(op: str, left: float, right: float) -> str:

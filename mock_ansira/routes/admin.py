@@ -14,15 +14,11 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from mock_ansira.behaviour import BehaviourError, load_behaviour, merge_documents, unmask_secrets
 from mock_ansira.contract import Problem, email_problem
 from mock_ansira.errors import AdminUnauthorized, InvalidRequest
-from mock_ansira.models import AnsiraBackend
-from mock_ansira.routes import RECORD_KEY, TOKEN_PATH, USER_PATH
+from mock_ansira.http import RECORD_KEY, backend
+from mock_ansira.paths import TOKEN_PATH, USER_PATH
 
 bp = Blueprint("ansira_admin", __name__, url_prefix="/__admin")
 _MAX_JOURNAL_PAGE = 100_000
-
-
-def backend() -> AnsiraBackend:
-    return current_app.extensions["mock_ansira"]
 
 
 @bp.before_request
