@@ -18,10 +18,14 @@ run: $(STAMP)
 serve: $(STAMP)
 	$(PY) -m harness serve
 
+# The suite in TEST_WORKERS processes (pytest-xdist): most of its time is tests waiting on servers, timeouts and
+# scenarios, so four workers on two cores take ~3 minutes where one takes ~8 (docs/reliability.md, flake budget).
+TEST_WORKERS ?= 4
+
 test: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m mypy
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS)
 
 # Micro benchmarks (pytest-benchmark), then the six end-to-end figures of docs/performance.md (mocks, runner and
 # locust as separate processes; each figure three times, the median run reported with the spread; ~30 minutes;
@@ -50,10 +54,11 @@ reliability: $(STAMP)
 	RELIABILITY_FULL=1 $(PY) -m pytest tests/reliability -p no:randomly --durations=15
 
 # The flake budget: the scenario library 10 times and the whole suite 3 times while two busy loops compete for the
-# cores; prints every scenario, check or test that did not pass in every run and records the result in
-# docs/reliability.md (~45 minutes). FLAKE_ARGS=--library-runs 2 --suite-runs 0 for a quick look.
+# cores (the suite in TEST_WORKERS processes, as `make test` runs it); prints every scenario, check or test that did
+# not pass in every run and records the result in
+# docs/reliability.md (~25 minutes). FLAKE_ARGS=--library-runs 2 --suite-runs 0 for a quick look.
 flake: $(STAMP)
-	$(PY) tests/flake.py --record docs/reliability.md $(FLAKE_ARGS)
+	$(PY) tests/flake.py --record docs/reliability.md --suite-workers $(TEST_WORKERS) $(FLAKE_ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

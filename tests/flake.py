@@ -74,7 +74,7 @@ def library_run(out: Path, args: list[str]) -> RunResult:
 def suite_run(out: Path, args: list[str]) -> RunResult:
     """One pytest run of the suite; verdicts per test node from its JUnit file, with the failure's message."""
     xml = out / "junit.xml"
-    subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", f"--junitxml={xml}", *args],
+    subprocess.run([sys.executable, "-m", "pytest", "-q", f"--junitxml={xml}", *args],
                    cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
     verdicts: RunResult = {}
     for case in ET.parse(xml).getroot().iter("testcase"):
@@ -136,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--busy", type=int, default=2, help="busy-loop processes competing for the CPU")
     ap.add_argument("--library", default="scenarios/", help="what `harness run` is given")
     ap.add_argument("--suite", default="tests", help="what pytest is given")
+    ap.add_argument("--suite-workers", type=int, default=4, help="pytest-xdist workers for the suite, as `make test` "
+                    "runs it (1: one process)")
     ap.add_argument("--record", type=Path, help="Markdown file whose FLAKE block gets this result")
     a = ap.parse_args(argv)
     load_before = os.getloadavg()
@@ -144,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     started = datetime.now(UTC)
     with contention(a.busy):
         lib, lib_said, lib_t = repeat("library", a.library_runs, library_run, [a.library])
-        suite, suite_said, suite_t = repeat("suite", a.suite_runs, suite_run, [a.suite])
+        workers = ["-n", str(a.suite_workers)] if a.suite_workers > 1 else []
+        suite, suite_said, suite_t = repeat("suite", a.suite_runs, suite_run, [*workers, a.suite])
     lib_flips, suite_flips = flips(lib, lib_said, a.library_runs), flips(suite, suite_said, a.suite_runs)
     lines = [
         f"Last `make flake`: {started:%Y-%m-%d %H:%M} UTC at commit {commit} on {platform.node() or 'this machine'} "
@@ -157,7 +160,8 @@ def main(argv: list[str] | None = None) -> int:
     for what, runs, seen, times, flipped in (
             (f"scenario library (`harness run {a.library}`), per scenario and check", a.library_runs, lib, lib_t,
              lib_flips),
-            (f"test suite (`pytest {a.suite}`), per test", a.suite_runs, suite, suite_t, suite_flips)):
+            (f"test suite (`pytest {' '.join([*workers, a.suite])}`), per test", a.suite_runs, suite, suite_t,
+             suite_flips)):
         if runs:
             lines.append(f"| {what} | {runs} | {len(seen)} | {median(times):.0f} s | {len(flipped)} |")
     if lib_flips or suite_flips:

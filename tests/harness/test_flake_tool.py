@@ -25,7 +25,8 @@ def test_flips(seen: dict[str, list[bool]], said: dict[str, list[str]], runs: in
     assert flake.flips(seen, said, runs) == expected
 
 
-def test_suite_run_reads_each_test_verdict(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["one process", "xdist"])
+def test_suite_run_reads_each_test_verdict(tmp_path: Path, workers: list[str]) -> None:
     tests = tmp_path / "t"
     tests.mkdir()
     (tests / "test_x.py").write_text(
@@ -35,7 +36,7 @@ def test_suite_run_reads_each_test_verdict(tmp_path: Path) -> None:
         "@pytest.mark.skip(reason='x')\ndef test_skipped():\n    pass\n")
     out = tmp_path / "out"
     out.mkdir()
-    verdicts = flake.suite_run(out, [str(tests)])
+    verdicts = flake.suite_run(out, [*workers, str(tests)])
     assert {k.rsplit("::", 1)[1]: ok for k, (ok, _) in verdicts.items()} == {"test_ok": True, "test_bad": False}
     why = next(why for k, (ok, why) in verdicts.items() if not ok)
     assert "assert 1 == 2" in why  # the failure explains itself after the run's files are gone
