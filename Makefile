@@ -19,7 +19,8 @@ serve: $(STAMP)
 	$(PY) -m harness serve
 
 # The suite in TEST_WORKERS processes (pytest-xdist): most of its time is tests waiting on servers, timeouts and
-# scenarios, so four workers on two cores take ~3 minutes where one takes ~8 (docs/reliability.md, flake budget).
+# scenarios, so four workers on two cores take ~3 minutes where one takes ~8 (docs/performance.md, "make test in CI
+# time"; docs/reliability.md's flake budget measures the suite the same way).
 TEST_WORKERS ?= 4
 
 test: $(STAMP)
@@ -55,8 +56,8 @@ reliability: $(STAMP)
 
 # The flake budget: the scenario library 10 times and the whole suite 3 times while two busy loops compete for the
 # cores (the suite in TEST_WORKERS processes, as `make test` runs it); prints every scenario, check or test that did
-# not pass in every run and records the result in
-# docs/reliability.md (~25 minutes). FLAKE_ARGS=--library-runs 2 --suite-runs 0 for a quick look.
+# not pass in every run and records the result in docs/reliability.md (~25 minutes). FLAKE_ARGS=--library-runs 2
+# --suite-runs 0 for a quick look.
 flake: $(STAMP)
 	$(PY) tests/flake.py --record docs/reliability.md --suite-workers $(TEST_WORKERS) $(FLAKE_ARGS)
 

@@ -12,7 +12,7 @@ from typing import NoReturn
 
 from enrich_templates.errors import TemplateError, TemplateInputError
 from harness.errors import ConfigError, HarnessError, ScenarioErrors
-from harness.redact import REDACTOR, install_log_redaction
+from harness.redact import REDACTOR, log_to_stderr
 from harness.scenario import discovery
 
 DEFAULT_SCENARIO = "scenarios/quickstart.jsonnet"
@@ -199,9 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=[logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)],
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    install_log_redaction()
+    log_to_stderr([logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)])
     try:
         return int(args.func(args))
     except (ConfigError, TemplateInputError) as exc:

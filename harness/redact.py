@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sys
 import threading
 from collections.abc import Iterable
 from typing import Any
@@ -119,6 +120,15 @@ class RedactingFilter(logging.Filter):
             record.exc_text = self.redactor(logging.Formatter().formatException(record.exc_info))
             record.exc_info = None
         return True
+
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def log_to_stderr(level: int) -> None:
+    """The CLI's logging, redacted; `harness run`'s worker processes call it too, so their lines look the same."""
+    logging.basicConfig(level=level, format=LOG_FORMAT, stream=sys.stderr)
+    install_log_redaction()
 
 
 def install_log_redaction(logger: logging.Logger | None = None) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-import sys
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -20,13 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import ConfigError
-from harness.redact import REDACTOR, install_log_redaction
+from harness.redact import REDACTOR, log_to_stderr
 from harness.scenario import model as m
 from harness.scenario.engine import ScenarioResult, ScenarioRun
 from harness.scenario.progress import RunProgress
 from harness.scenario.report_ci import not_run
 
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 PER_CORE = 2  # scenarios wait far more than they compute: two per core keep both cores busy
 Scenarios = Sequence[tuple[Path, m.Scenario]]
 
@@ -65,8 +63,8 @@ def run_all(scenarios: Scenarios, *, jobs: int, overrides: dict[str, Any], targe
     return results, unrunnable
 
 
-def _run_here(file: Path, sc: m.Scenario, overrides: dict[str, Any], target: dict[str, Any] | None,
-              live: RunProgress | None) -> Finished:
+def _run_here(file: Path, sc: m.Scenario, overrides: dict[str, Any], target: dict[str, Any] | None = None,
+              live: RunProgress | None = None) -> Finished:
     step = live.scenario(sc.name) if live else None
     try:
         end = Finished(ScenarioRun(sc, file=str(file), progress=step, runner_overrides=overrides,
@@ -78,16 +76,10 @@ def _run_here(file: Path, sc: m.Scenario, overrides: dict[str, Any], target: dic
     return end
 
 
-def _init_worker(level: int) -> None:
-    logging.basicConfig(level=level, format=LOG_FORMAT, stream=sys.stderr)
-    install_log_redaction()
-
-
 def _run_in_worker(scenario: m.Scenario, file: str, overrides: dict[str, Any]) -> Finished:
-    try:
-        end = Finished(ScenarioRun(scenario, file=file, runner_overrides=overrides).execute())
-    except ConfigError as exc:
-        end = Finished(None, REDACTOR(str(exc)))
+    end = _run_here(Path(file), scenario, overrides)
+    if end.unrunnable:
+        end.unrunnable = REDACTOR(end.unrunnable)
     end.secrets = REDACTOR.known()  # the parent writes the reports: it must mask what this stack used
     return end
 
@@ -108,7 +100,7 @@ def run_parallel(scenarios: Scenarios, *, jobs: int, overrides: dict[str, Any],
     level = logging.getLogger().getEffectiveLevel()
     context = multiprocessing.get_context("spawn")  # never fork a process that runs threads (servers, pools)
     done: dict[int, Finished] = {}
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker,
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=log_to_stderr,
                              initargs=(level,)) as pool:
         pending = {pool.submit(_run_in_worker, sc, str(f), overrides): i for i, (f, sc) in enumerate(scenarios)}
         try:
