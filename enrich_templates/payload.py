@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from enrich_templates.errors import TemplateEvalError, TemplateInputError
 
 OVERRIDE_KEYS = ("ly_template_url", "ly_template_headers", "ly_template_body")
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # an HTTP token (RFC 9110 section 5.1)
+_HEADER_BREAK = re.compile(r"[\r\n\x00]")
 
 
 def _selected(profile: Mapping[str, Any], user_fields: Sequence[str] | None) -> dict[str, Any]:
@@ -79,6 +82,12 @@ def split_override(value: Any) -> tuple[str | None, dict[str, str] | None, Any]:
             raise TemplateEvalError(
                 f"ly_template_headers must be an object of string values, got {json.dumps(headers)[:80]}"
             )
+        for name, v in headers.items():
+            if not _HEADER_NAME.fullmatch(name) or _HEADER_BREAK.search(v):
+                raise TemplateEvalError(
+                    f"ly_template_headers: {json.dumps(name)[:80]} is not a valid header (a name must be an HTTP "
+                    "token and a value must not hold CR, LF or NUL)"
+                )
         headers = dict(headers)
     return url, headers, value.get("ly_template_body")
 

@@ -1,12 +1,14 @@
-"""The runner's HTTP client: requests' call shape and exception types over one stdlib connection per thread.
+"""The runner's HTTP client: requests' call shape and exception types over one kept-alive connection per thread.
 
 Profiling a backfill showed the runner GIL-bound with most of its time in HTTP client code: requests prepares
 and merges settings on every call (~1 ms of CPU per call here), urllib3 under it still ~0.7 ms, `http.client`
-alone ~0.25 ms. Every worker thread of the runner talks to one host at a time, so a keep-alive connection per
-thread and host needs no pool locking at all. Same rules as `harness.http.ServiceSession`: explicit connect and
-read timeouts, no transport-level retries, no redirects followed, no proxies from the environment, certificate
-verification on for https. Transport failures raise requests' exception types (ConnectTimeout, ReadTimeout,
-ConnectionError, SSLError), so callers and outcome reasons read the same whichever session they hold.
+alone ~0.25 ms, and most of that in its request/response code; so http.client only connects (and does TLS) and
+`harness.http1` writes each request in one piece and reads the answer (docs/performance.md). Every worker thread
+of the runner talks to one host at a time, so a keep-alive connection per thread and host needs no pool locking
+at all. Same rules as `harness.http.ServiceSession`: explicit connect and read timeouts, no transport-level
+retries, no redirects followed, no proxies from the environment, certificate verification on for https.
+Transport failures raise requests' exception types (ConnectTimeout, ReadTimeout, ConnectionError, SSLError,
+InvalidURL, InvalidHeader), so callers and outcome reasons read the same whichever session they hold.
 """
 
 from __future__ import annotations
@@ -27,11 +29,13 @@ from urllib.parse import urlencode, urlsplit
 
 import requests
 
+from harness.http1 import Headers, Link, ProtocolError, encode_request
 from harness.redact import REDACTOR
 
 log = logging.getLogger("harness.http")
 
 _Key = tuple[str, str, int]
+_DEFAULT_PORT = {"http": 80, "https": 443}
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,7 @@ class Reply:
 
     __slots__ = ("content", "headers", "status_code", "url")
 
-    def __init__(self, status_code: int, headers: http.client.HTTPMessage, content: bytes, url: str) -> None:
+    def __init__(self, status_code: int, headers: Headers, content: bytes, url: str) -> None:
         self.status_code = status_code
         self.headers = headers  # case-insensitive get() and [], like requests'
         self.content = content
@@ -75,7 +79,7 @@ class Reply:
         return _json.loads(self.content)
 
 
-class _ThreadConns(dict[_Key, http.client.HTTPConnection]):
+class _ThreadConns(dict[_Key, Link]):
     """One thread's connections; closed when the thread ends and its thread-local storage goes away."""
 
     def __del__(self) -> None:
@@ -83,10 +87,10 @@ class _ThreadConns(dict[_Key, http.client.HTTPConnection]):
             conn.close()
 
 
-def _dropped(conn: http.client.HTTPConnection) -> bool:
+def _dropped(link: Link) -> bool:
     """An idle keep-alive socket that is readable was closed by the server (or sent junk): do not reuse it."""
-    sock = conn.sock
-    if sock is None:
+    sock = link.sock
+    if sock.fileno() < 0:
         return True
     try:
         readable, _, _ = select.select([sock], [], [], 0)
@@ -107,18 +111,19 @@ class PoolSession:
         self._ssl = ssl_context or ssl.create_default_context()
         self._local = threading.local()
         # Every thread's open connections, for close(); weak, so a thread that ends takes its own with it.
-        self._all: weakref.WeakSet[http.client.HTTPConnection] = weakref.WeakSet()
+        self._all: weakref.WeakSet[Link] = weakref.WeakSet()
         self._lock = threading.Lock()
 
     # -- connections ------------------------------------------------------------------------------------------
-    def _conn(self, key: _Key, connect_timeout: float) -> http.client.HTTPConnection:
+    def _conn(self, key: _Key, connect_timeout: float) -> Link:
         conns: _ThreadConns = self._local.__dict__.setdefault("conns", _ThreadConns())
-        conn = conns.get(key)
-        if conn is not None and not _dropped(conn):
-            return conn
-        if conn is not None:
-            self._drop(conn)
+        link = conns.get(key)
+        if link is not None and not _dropped(link):
+            return link
+        if link is not None:
+            self._drop(link)
         scheme, host, port = key
+        conn: http.client.HTTPConnection
         if scheme == "https":
             conn = http.client.HTTPSConnection(host, port, timeout=connect_timeout, context=self._ssl)
         else:
@@ -126,20 +131,21 @@ class PoolSession:
         conn.connect()
         if conn.sock is not None:
             conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        conns[key] = conn
+        link = Link(conn)
+        conns[key] = link
         with self._lock:
-            self._all.add(conn)
-        return conn
+            self._all.add(link)
+        return link
 
-    def _drop(self, conn: http.client.HTTPConnection) -> None:
-        conn.close()
+    def _drop(self, link: Link) -> None:
+        link.close()
         with self._lock:
-            self._all.discard(conn)
+            self._all.discard(link)
 
     def _forget(self, key: _Key) -> None:
-        conn = self._local.__dict__.get("conns", {}).pop(key, None)
-        if conn is not None:
-            self._drop(conn)
+        link = self._local.__dict__.get("conns", {}).pop(key, None)
+        if link is not None:
+            self._drop(link)
 
     # -- requests -----------------------------------------------------------------------------------------------
     def request(self, method: str, url: str, *, params: Mapping[str, Any] | None = None,
@@ -157,7 +163,7 @@ class PoolSession:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise requests.exceptions.InvalidURL(f"not an http(s) URL: {REDACTOR.url(url)}")
-        key = (parts.scheme, parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+        key = (parts.scheme, parts.hostname, parts.port or _DEFAULT_PORT[parts.scheme])
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         body, content_type = self._body(data, json)
         send = {k.lower(): (k, v) for k, v in self.headers.items()}
@@ -167,9 +173,17 @@ class PoolSession:
             send[k.lower()] = (k, v)  # a caller's header replaces the default of the same name, whatever its case
         if auth is not None:
             send["authorization"] = ("Authorization", "Basic " + b64encode(f"{auth[0]}:{auth[1]}".encode()).decode())
+        host = f"[{key[1]}]" if ":" in key[1] else key[1]
+        try:
+            raw = encode_request(method, target, host if key[2] == _DEFAULT_PORT[key[0]] else f"{host}:{key[2]}",
+                                 send.values(), body)
+        except http.client.InvalidURL as exc:
+            raise requests.exceptions.InvalidURL(REDACTOR(exc)) from None
+        except ValueError as exc:
+            raise requests.exceptions.InvalidHeader(REDACTOR(exc)) from None
         connect, read = timeout or self.timeouts.as_tuple()
         try:
-            conn = self._conn(key, connect)
+            link = self._conn(key, connect)
         except TimeoutError as exc:
             raise requests.ConnectTimeout(f"{parts.netloc}: connect timed out ({connect:g} s): {exc}") from None
         except ssl.SSLError as exc:
@@ -180,25 +194,21 @@ class PoolSession:
         if before_send is not None and not before_send():
             raise SendCancelled(f"{method} {parts.netloc}: not sent")
         try:
-            assert conn.sock is not None
-            conn.sock.settimeout(read)
-            conn.request(method, target, body=body, headers=dict(send.values()))
-            resp = conn.getresponse()
-            content = resp.read()
+            answer = link.exchange(raw, method, read)
         except TimeoutError as exc:
             self._forget(key)
             raise requests.ReadTimeout(f"{parts.netloc}: read timed out ({read:g} s): {exc}") from None
         except ssl.SSLError as exc:
             self._forget(key)
             raise requests.exceptions.SSLError(f"{parts.netloc}: {exc}") from None
-        except (OSError, http.client.HTTPException) as exc:
+        except (OSError, http.client.HTTPException, ProtocolError) as exc:
             self._forget(key)
             raise requests.ConnectionError(f"{parts.netloc}: {type(exc).__name__}: {exc}") from None
-        if resp.will_close:
+        if answer.will_close:
             self._forget(key)
         if log.isEnabledFor(logging.DEBUG):
-            log.debug("%s %s -> %s (%d bytes)", method, REDACTOR.url(url), resp.status, len(content))
-        return Reply(resp.status, resp.headers, content, url)
+            log.debug("%s %s -> %s (%d bytes)", method, REDACTOR.url(url), answer.status, len(answer.content))
+        return Reply(answer.status, answer.headers, answer.content, url)
 
     @staticmethod
     def _body(data: bytes | str | Mapping[str, Any] | None, json: Any) -> tuple[bytes | None, str | None]:

@@ -248,8 +248,10 @@ def test_split_override(value: Any, expected: tuple) -> None:
         ({"ly_template_url": 3}, "ly_template_url must be a non-empty string"),
         ({"ly_template_headers": {"a": 1}}, "ly_template_headers must be an object of string values"),
         ({"ly_template_body": {}, "email": "x"}, "mixes ly_template_* keys with body fields email"),
+        ({"ly_template_headers": {"X-A": "v\r\nX-Injected: 1"}}, 'ly_template_headers: "X-A" is not a valid header'),
+        ({"ly_template_headers": {"X A": "v"}}, 'ly_template_headers: "X A" is not a valid header'),
     ],
-    ids=["url-type", "header-values", "mixed-keys"],
+    ids=["url-type", "header-values", "mixed-keys", "header-injection", "header-name"],
 )
 def test_split_override_rejects_malformed_overrides(value: Any, message: str) -> None:
     with pytest.raises(TemplateEvalError, match=message.replace("*", r"\*")):
