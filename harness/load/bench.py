@@ -6,6 +6,7 @@
 4 rate-limit tracking: Ansira at 200/s, 6,000 users: achieved rate / limit, 429s, duration
 5 real time: 200 new users/s for 30 s into an idle job: enrich latency p50/p99
 6 runner peak RSS during a 100,000-user backfill
+7 scaling: enrichments/s of a 50,000-user backfill over figure 2's 5,000, measured in the same repeat
 Every part runs in its own process (harness load), so the figures measure the runner and the mocks, not pytest.
 The results replace the block between the bench markers in docs/performance.md; the analysis around it stays.
 """
@@ -162,15 +163,27 @@ def run_figures(only: set[str], scale: float, work: Path, runner: str) -> list[F
                            f"{_fmt(cap_rps, '/s')} ({caps['lean'].get('server_cpu_ms_per_request')} ms CPU each)",
                            "-", None, caps, f"{others}; werkzeug closes every connection", primary=cap_rps))
     n = max(100, int(5000 * scale))
-    if "2" in only:
+    eps_5k: float | None = None
+    if "2" in only or "7" in only:
         r = scenario_run("bench_backfill", backfill_body("bench_backfill", n, 10, runner=runner), work)
-        eps = _m(r, "enrichments_per_s")
+        eps = eps_5k = _m(r, "enrichments_per_s")
+    if "2" in only:
         ratio = (eps / cap_rps) if eps and cap_rps else None
         figs.append(Figure("2", f"end-to-end enrichments/s: {n:,} users backfilled, no latency, no limit",
                            f"{_fmt(eps, '/s')} ({_fmt(ratio, ' of (1)', 2)})", ">= 1,000/s and >= 0.5 of (1)",
                            bool(eps and eps >= 1000 and ratio and ratio >= 0.5),
                            {**_details(r, "enrichments_per_s", "enrich_span_s", "lost_users", *CPU_KEYS),
                             "ratio_to_1": ratio}, primary=ratio))
+    if "7" in only:
+        big = 10 * n
+        r = scenario_run("bench_scaling", backfill_body("bench_scaling", big, 10, runner=runner), work)
+        eps = _m(r, "enrichments_per_s")
+        ratio = (eps / eps_5k) if eps and eps_5k else None
+        figs.append(Figure("7", f"scaling: enrichments/s of a {big:,}-user backfill over the {n:,}-user one (2)",
+                           f"{_fmt(eps, '/s')} ({_fmt(ratio, ' of (2)', 2)})", ">= 0.9 of (2)",
+                           bool(ratio and ratio >= 0.9),
+                           {**_details(r, "enrichments_per_s", "enrich_span_s", "lost_users", "runner_peak_rss_mb",
+                                       *CPU_KEYS), "ratio_to_2": ratio, "eps_2": eps_5k}, primary=ratio))
     if "3" in only:
         r = scenario_run("bench_latency", backfill_body(
             "bench_latency", n, 20, runner=runner, ansira="{ latency: { kind: 'fixed', ms: 50 } }"), work)
@@ -295,7 +308,7 @@ def write_doc(path: Path, text: str) -> None:
 
 def main(argv: list[str] | None = None, *, out: Callable[[str], None] = print) -> int:
     p = argparse.ArgumentParser(prog="python -m harness.load.bench", description=__doc__.split("\n\n")[0])
-    p.add_argument("--only", default="1,2,3,4,5,6", help="comma-separated figure numbers")
+    p.add_argument("--only", default="1,2,3,4,5,6,7", help="comma-separated figure numbers")
     p.add_argument("--scale", type=float, default=1.0, help="scale user counts and durations (smoke: 0.05)")
     p.add_argument("--doc", default=str(ROOT / "docs" / "performance.md"), help="markdown file to update ('' = none)")
     p.add_argument("--runner", default="{}", help="runner options for figures 2-6, as a jsonnet object")

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from enrich_templates.goruntime import tuned_env
 from harness.errors import HarnessError, RemoteError
 from harness.http import ServiceSession, lytics_session
 from harness.load.driver import RemoteDriver, StepTimeout
@@ -97,9 +98,9 @@ class LoadRun:
         admin_key = "adm_" + secrets.token_urlsafe(16)
         REDACTOR.add(api_key, admin_key)
         users = max(1, self._expected_users())
-        env = {**os.environ, KEY_ENV: api_key, ADMIN_ENV: admin_key,
-               "MOCK_LYTICS_FEED_CAPACITY": str(max(200_000, 4 * users)),
-               "MOCK_ANSIRA_JOURNAL_CAPACITY": str(max(100_000, 3 * users))}
+        env = tuned_env({**os.environ, KEY_ENV: api_key, ADMIN_ENV: admin_key,
+                         "MOCK_LYTICS_FEED_CAPACITY": str(max(200_000, 4 * users)),
+                         "MOCK_ANSIRA_JOURNAL_CAPACITY": str(max(100_000, 3 * users))})
         procs = Processes(work, env)
         try:
             return self._run_in(procs, work, result, api_key, admin_key)

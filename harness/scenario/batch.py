@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from enrich_templates.goruntime import GC_PERCENT
 from harness.errors import ConfigError
 from harness.redact import REDACTOR, log_to_stderr
 from harness.scenario import model as m
@@ -99,6 +100,7 @@ def run_parallel(scenarios: Scenarios, *, jobs: int, overrides: dict[str, Any],
     """Each scenario in a worker process, at most `jobs` at once."""
     level = logging.getLogger().getEffectiveLevel()
     context = multiprocessing.get_context("spawn")  # never fork a process that runs threads (servers, pools)
+    os.environ.setdefault("GOGC", GC_PERCENT)  # a spawned worker's Go runtime reads it at start (goruntime)
     done: dict[int, Finished] = {}
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=log_to_stderr,
                              initargs=(level,)) as pool:
