@@ -23,15 +23,16 @@ def test_a_child_started_with_the_tuned_env_collects_at_the_larger_heap_goal() -
     base = {k: v for k, v in os.environ.items() if k != "GOGC"}
     default, tuned = _heap_goals(base), _heap_goals(tuned_env(base))
     assert default and tuned, "no GC trace: the renders allocated too little to collect"
-    # Go's minimum heap goal is 4 MB x GOGC/100: 4 MB by default (a little more as the live heap wanders)
-    assert max(default) < 8 and min(tuned) >= 4 * int(GC_PERCENT) // 100
+    # Go's heap goal is at least 4 MB x GOGC/100, and most cycles sit at that floor (the live heap is tiny);
+    # a busy machine delays a collection now and then and its goal wanders up, so compare the floors
+    assert min(default) < 8 and min(tuned) >= 4 * int(GC_PERCENT) // 100
 
 
 def test_setting_it_in_a_running_process_does_nothing() -> None:
     """Why goruntime only tunes children: Go took its environment from the process start."""
     base = {k: v for k, v in os.environ.items() if k != "GOGC"}
     late = "import os\nos.environ['GOGC'] = '400'\n" + RENDER_MANY
-    assert max(_heap_goals(base, late)) < 8
+    assert min(_heap_goals(base, late)) < 8
 
 
 def test_the_users_own_gogc_wins() -> None:
