@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter, deque
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 ENRICHED = "enriched"
@@ -27,7 +27,14 @@ class Outcome:
     done_ts: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """A flat copy (dataclasses.asdict deep-copies every value: a third of the time of writing 100,000
+        outcomes at stop); identity is the only container and is never changed after the trigger."""
+        d = {name: getattr(self, name) for name in _OUTCOME_FIELDS}
+        d["identity"] = dict(self.identity)
+        return d
+
+
+_OUTCOME_FIELDS = tuple(f.name for f in fields(Outcome))
 
 
 # The newest webhook requests a job keeps in its request log (~150 bytes each): a load run's worth and more;

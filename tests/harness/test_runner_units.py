@@ -179,3 +179,15 @@ def test_webhook_urls_must_be_https_unless_loopback(url: str, ok: bool) -> None:
     else:
         with pytest.raises(ConfigError, match="webhook_url must be an https URL"):
             require_secure_url(url, "webhook_url")
+
+
+def test_an_outcome_record_has_every_field_and_its_own_identity() -> None:
+    import dataclasses
+
+    o = Outcome(user="u1", identity={"email": "a@example.com"}, status=OMITTED, attempts=3, unanswered=1,
+                http_status=400, reason="400 bad request", latency_ms=12.5, trigger="backfill", trigger_ts=1.0,
+                done_ts=2.0)
+    record = o.to_dict()
+    assert record == dataclasses.asdict(o)  # the outcome log's columns: all of them, none added
+    record["identity"]["email"] = "changed"
+    assert o.identity == {"email": "a@example.com"}
