@@ -138,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--suite", default="tests", help="what pytest is given")
     ap.add_argument("--suite-workers", type=int, default=4, help="pytest-xdist workers for the suite, as `make test` "
                     "runs it (1: one process)")
-    ap.add_argument("--record", type=Path, help="Markdown file whose FLAKE block gets this result")
+    ap.add_argument("--record", type=lambda s: Path(s) if s else None,
+                    help="Markdown file whose FLAKE block gets this result ('': none)")
     a = ap.parse_args(argv)
     load_before = os.getloadavg()
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
