@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.redact import MASK
-from mock_ansira.routes import TOKEN_PATH, USER_PATH
+from mock_ansira.paths import TOKEN_PATH, USER_PATH
 
 
 def _masked_repr(obj: Any, secrets: tuple[str, ...]) -> str:
