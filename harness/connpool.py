@@ -87,6 +87,13 @@ class _ThreadConns(dict[_Key, Link]):
             conn.close()
 
 
+def _host_header(key: _Key) -> str:
+    """As http.client writes it: an IPv6 address in brackets, the port only when it is not the scheme's default."""
+    scheme, host, port = key
+    host = f"[{host}]" if ":" in host else host
+    return host if port == _DEFAULT_PORT[scheme] else f"{host}:{port}"
+
+
 def _dropped(link: Link) -> bool:
     """An idle keep-alive socket that is readable was closed by the server (or sent junk): do not reuse it."""
     sock = link.sock
@@ -173,10 +180,8 @@ class PoolSession:
             send[k.lower()] = (k, v)  # a caller's header replaces the default of the same name, whatever its case
         if auth is not None:
             send["authorization"] = ("Authorization", "Basic " + b64encode(f"{auth[0]}:{auth[1]}".encode()).decode())
-        host = f"[{key[1]}]" if ":" in key[1] else key[1]
         try:
-            raw = encode_request(method, target, host if key[2] == _DEFAULT_PORT[key[0]] else f"{host}:{key[2]}",
-                                 send.values(), body)
+            raw = encode_request(method, target, _host_header(key), send.values(), body)
         except http.client.InvalidURL as exc:
             raise requests.exceptions.InvalidURL(REDACTOR(exc)) from None
         except ValueError as exc:

@@ -33,7 +33,7 @@ _MAX_TRAILER_BYTES = 8192
 _DIGITS = re.compile(rb"[0-9]{1,19}")
 _HEX = re.compile(rb"[0-9A-Fa-f]{1,16}")
 _QUOTE_MAX = 64
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # an HTTP token (RFC 9110 section 5.6.2)
 
 
 class FramingError(Exception):
@@ -63,7 +63,7 @@ def parse_framing(headers: Iterable[tuple[str, str]]) -> Framing:
     lengths: list[str] = []
     codings: list[str] = []
     for name, value in headers:
-        if not _TOKEN.fullmatch(name):
+        if not TOKEN.fullmatch(name):
             raise FramingError(400, f"malformed header name {quote(name)}")
         key = name.lower()
         if key == "content-length":

@@ -16,12 +16,11 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
-from harness.framing import FramingError, parse_framing, quote, read_body
+from harness.framing import TOKEN, FramingError, parse_framing, quote, read_body
 
 MAX_LINE = 65536  # status line and each header line, as http.client's _MAXLINE
 MAX_HEADERS = 100
 MAX_BODY = 64 * 1024 * 1024  # an answer bigger than this is refused, not buffered
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _BAD_VALUE = re.compile(r"[\r\n\x00]")
 _BAD_TARGET = re.compile(r"[\x00-\x20\x7f]")
 _NO_BODY_METHODS = frozenset({"GET", "HEAD", "DELETE", "OPTIONS", "TRACE", "CONNECT"})
@@ -120,19 +119,19 @@ def encode_request(method: str, target: str, host: str, headers: Iterable[tuple[
                    body: bytes | None) -> bytes:
     """The request's bytes, with http.client's defaults (Host, Accept-Encoding: identity, Content-Length) unless
     the caller gave them; ValueError on anything that could split the request."""
-    if not _TOKEN.fullmatch(method):
+    if not TOKEN.fullmatch(method):
         raise ValueError(f"invalid HTTP method {quote(method)}")
     if _BAD_TARGET.search(target):
         raise http.client.InvalidURL(f"URL can't contain control characters or spaces: {quote(target)}")
-    given = {}
+    given: set[str] = set()
     lines = [f"{method} {target} HTTP/1.1"]
     for name, value in headers:
-        if not _TOKEN.fullmatch(name):
+        if not TOKEN.fullmatch(name):
             raise ValueError(f"invalid header name {quote(name)}")
         value = str(value)
         if _BAD_VALUE.search(value):
             raise ValueError(f"invalid value for header {name}: it contains CR, LF or NUL")
-        given[name.lower()] = True
+        given.add(name.lower())
         lines.append(f"{name}: {value}")
     extra = []
     if "host" not in given:
@@ -209,6 +208,6 @@ def _header_lines(rfile: BinaryIO) -> list[tuple[str, str]]:
             pairs[-1] = (name, f"{value} {text.strip()}")
             continue
         name, sep, value = text.partition(":")
-        if not sep or not _TOKEN.fullmatch(name):
+        if not sep or not TOKEN.fullmatch(name):
             raise ProtocolError(f"malformed header line {quote(line)}")
         pairs.append((name, value.strip(" \t")))
