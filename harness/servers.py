@@ -267,6 +267,20 @@ def _guard_accept(server: BaseWSGIServer) -> None:
 SERVERS = ("werkzeug", "werkzeug-keepalive", "waitress", "lean")
 
 
+class _QueueDepthAsInfo(logging.Filter):
+    """waitress logs "Task queue depth is N" at WARNING whenever every worker thread is busy: a request waits a
+    moment, none fails. On a busy CI runner a burst of test requests does that, and users read WARNING lines as
+    failures (make flake caught it 3 runs in 3), so the mock reports it at INFO: still there with -v."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.WARNING:
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
+_QUEUE_DEPTH = _QueueDepthAsInfo()
+
+
 class WaitressServerThread(BackgroundServer):
     """The same interface as ServerThread on waitress: HTTP/1.1 keep-alive and a fixed worker pool.
 
@@ -281,6 +295,7 @@ class WaitressServerThread(BackgroundServer):
 
         from harness.framing_waitress import StrictChannel, guard_accept, waitress_limits
 
+        logging.getLogger("waitress.queue").addFilter(_QUEUE_DEPTH)  # the same object each time: added once
         self.app = app
         self.name = name
         self._server = create_server(app, host=host, port=port, threads=threads, ident="enrichsim",

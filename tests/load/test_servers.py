@@ -189,3 +189,18 @@ def test_lean_answers_500_when_the_app_raises_and_stop_ends_open_connections() -
     with pytest.raises((http.client.HTTPException, OSError)):
         conn.request("GET", "/n")
         conn.getresponse()
+
+
+def test_waitress_busy_threads_are_reported_at_info_not_warning(caplog: pytest.LogCaptureFixture) -> None:
+    """Every worker thread busy is capacity news, not a failure: it must not print a WARNING line (make flake)."""
+    import logging
+
+    srv = WaitressServerThread(Flask("q"), threads=1)
+    try:
+        with caplog.at_level(logging.INFO, logger="waitress.queue"):
+            logging.getLogger("waitress.queue").warning("Task queue depth is %d", 1)
+            logging.getLogger("waitress.queue").error("a real error stays an error")
+        assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+            ("INFO", "Task queue depth is 1"), ("ERROR", "a real error stays an error")]
+    finally:
+        srv._server.close()
