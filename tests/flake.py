@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     started = datetime.now(UTC)
     with contention(a.busy):
         lib, lib_said, lib_t = repeat("library", a.library_runs, library_run, [a.library])
-        workers = ["-n", str(a.suite_workers)] if a.suite_workers > 1 else []
+        workers = ["-n", str(a.suite_workers), "--dist", "worksteal"] if a.suite_workers > 1 else []
         suite, suite_said, suite_t = repeat("suite", a.suite_runs, suite_run, [*workers, a.suite])
     lib_flips, suite_flips = flips(lib, lib_said, a.library_runs), flips(suite, suite_said, a.suite_runs)
     lines = [

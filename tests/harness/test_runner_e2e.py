@@ -64,7 +64,7 @@ def test_revoked_token_is_refetched_and_the_call_retried(run_variant: Run) -> No
 
 def test_retry_after_from_token_bucket_is_honoured(run_variant: Run) -> None:
     result = run_variant("""a.base { name: 'rate_limited',
-      ansira+: { clients: [{ client_id: 'lytics-sim', rate_limit: { kind: 'token_bucket', rate: 40, burst: 5 } }] },
+      ansira+: { clients: [{ client_id: 'lytics-sim', rate_limit: { kind: 'token_bucket', rate: 40, burst: 20 } }] },
       lytics+: { jobs: [a.job(workers=10)] },
       profiles+: { generate: { count: 80 } },
       checks: [a.checks.all_enriched, a.checks.audience_drained, a.checks.nothing_pending,
