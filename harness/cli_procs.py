@@ -8,6 +8,7 @@ the runner), wired together by ready files. Credentials reach a process only thr
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import json
 import logging
 import os
@@ -36,6 +37,10 @@ log = logging.getLogger("harness.procs")
 
 
 def wait_for_signal(on_stop: Callable[[], None]) -> None:
+    """Run until SIGINT or SIGTERM, then `on_stop`. SIGUSR1 prints every thread's stack to stderr and goes on:
+    what a supervisor (or a test) takes before killing a process that did not stop in time."""
+    if hasattr(signal, "SIGUSR1"):  # POSIX only
+        faulthandler.register(signal.SIGUSR1, all_threads=True, chain=False)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

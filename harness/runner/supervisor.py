@@ -74,12 +74,17 @@ class Runner:
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
+        """Stop within `timeout` as a whole (jobs, the last report, this runner's threads), not per step: a
+        supervisor that waits `--stop-timeout` plus a margin for the process to end must not wait in vain."""
+        deadline = time.monotonic() + timeout
         self._stop.set()
-        for job in list(self.jobs.values()):
-            job.stop(timeout)
+        with self._jobs_lock:  # a lease take-over on the reporter thread cannot start a job after this
+            jobs = list(self.jobs.values())
+        for job in jobs:
+            job.stop(max(0.0, deadline - time.monotonic()))
         self._report_all()
         for t in self._threads:
-            t.join(timeout)
+            t.join(max(0.0, deadline - time.monotonic()))
         for job_id in list(self.jobs):  # a successor need not wait for the leases to expire
             try:
                 self.lytics.release_lease(job_id, self.holder)
@@ -222,6 +227,8 @@ class Runner:
                 self._start_job_locked(job_id, recovering=recovering)
 
     def _start_job_locked(self, job_id: str, *, recovering: bool) -> None:
+        if self._stop.is_set():  # stopping: a job started now would never be stopped
+            return
         try:
             rt = self.lytics.runtime(job_id)
             if rt["job"].get("workflow", WORKFLOW) != WORKFLOW:

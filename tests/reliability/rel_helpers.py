@@ -70,7 +70,19 @@ class Proc:
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int:
         if self.popen.poll() is None:
             self.popen.send_signal(sig)
-        return self.popen.wait(timeout)
+        try:
+            return self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"{self.name} did not stop within {timeout:g}s of signal {sig}; its threads and "
+                                 f"log:\n{self.stacks()}") from None
+
+    def stacks(self) -> str:
+        """The process's log after it printed every thread's stack (SIGUSR1, harness/cli_procs.py)."""
+        size = self.log.stat().st_size
+        self.popen.send_signal(signal.SIGUSR1)
+        wait_for("a stack dump", lambda: "Current thread" in self.log.read_text(errors="replace")[size:],
+                 timeout=10)
+        return self.log.read_text(errors="replace")[-12_000:]
 
 
 @dataclass

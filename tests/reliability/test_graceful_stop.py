@@ -54,3 +54,15 @@ def test_stop_signals_finish_in_flight_work_and_exit_cleanly(tmp_path: Path, req
         assert second > first
         twice = [e for e, n in c.successes().items() if n > 1]
         assert not twice, f"a graceful stop leaves nobody to call again: {twice[:5]}"
+
+
+def test_sigusr1_prints_every_thread_and_the_runner_goes_on(tmp_path: Path) -> None:
+    """What the helpers take from a process that did not stop in time, before killing it: its threads' stacks."""
+    with cluster(tmp_path) as c:
+        c.start_mocks(scenario(0, 1).ansira)
+        runner = c.start_runner("runner-1")
+        dump = runner.stacks()
+        assert "Thread 0x" in dump and "Current thread" in dump
+        assert "in _reporter" in dump and "in _main" in dump, dump[-3000:]  # the runner's own threads, by function
+        assert runner.popen.poll() is None, "SIGUSR1 must not stop it"
+        assert runner.stop() == 0
