@@ -19,11 +19,12 @@ serve: $(STAMP)
 	$(PY) -m harness serve
 
 # The suite in TEST_WORKERS processes (pytest-xdist): most of its time is tests waiting on servers, timeouts and
-# scenarios, so four workers on two cores take ~3 minutes where one takes ~8 (docs/performance.md, "make test in CI
-# time"; docs/reliability.md's flake budget measures the suite the same way). Work stealing: an idle worker takes
-# tests queued on a busy one, so the long tests (a Retry-After window, a SIGKILLed runner's resume) do not leave
-# three workers waiting on the fourth at the end (measured: 166-178 s -> 154-155 s).
-TEST_WORKERS ?= 4
+# scenarios, so six workers on two cores overlap those waits (docs/performance.md, "make test in CI time";
+# docs/reliability.md's flake budget measures the suite the same way). Work stealing: an idle worker takes tests
+# queued on a busy one, so the long tests (a Retry-After window, a SIGKILLed runner's resume) do not leave the
+# others waiting at the end. Measured on 2 cores: -n 4 166-178 s; -n 4 --dist worksteal 154-162 s; -n 6
+# --dist worksteal 139-143 s.
+TEST_WORKERS ?= 6
 
 test: $(STAMP)
 	$(PY) -m ruff check .

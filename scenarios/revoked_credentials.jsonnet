@@ -5,7 +5,8 @@
 // token and fetches a new one; while the token endpoint refuses, workers back off instead of calling the
 // user API without a token; once it answers again every remaining user is enriched, exactly once.
 // (wrong_secret.jsonnet covers the other outcome: credentials that never work fail the job, users pending.)
-// How: 150 users, 2 workers, 10 ms per call; at 0.3 s the fault is switched on and tokens are revoked.
+// How: 150 users, 2 workers, 10 ms per call; once 5 users are enriched (the job holds a token), the fault is
+// switched on and tokens are revoked.
 local ansira = import 'lib/ansira.libsonnet';
 local v = import 'lib/variants.libsonnet';
 
@@ -16,7 +17,8 @@ ansira.base {
   lytics+: { jobs: [v.job(workers=2)] },
   profiles+: { generate: { count: 150 } },
   steps: v.steps.create_all + [
-    { sleep_s: 0.3 },
+    // an event, not a time: on a busy machine the job may not hold its first token yet after any fixed sleep
+    { wait_until: { idle: false, enriched_min: 5, timeout_s: 60 } },
     { ansira_behaviour: { faults: [{ kind: 'invalid_client', operation: 'token', duration_s: 0.5,
                                      name: 'rotation' }] } },
     { revoke_tokens: 'all' },

@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--busy", type=int, default=2, help="busy-loop processes competing for the CPU")
     ap.add_argument("--library", default="scenarios/", help="what `harness run` is given")
     ap.add_argument("--suite", default="tests", help="what pytest is given")
-    ap.add_argument("--suite-workers", type=int, default=4, help="pytest-xdist workers for the suite, as `make test` "
+    ap.add_argument("--suite-workers", type=int, default=6, help="pytest-xdist workers for the suite, as `make test` "
                     "runs it (1: one process)")
     ap.add_argument("--record", type=lambda s: Path(s) if s else None,
                     help="Markdown file whose FLAKE block gets this result ('': none)")
