@@ -40,7 +40,20 @@ def stop_serve(proc: subprocess.Popen[str]) -> tuple[str, str]:
     """Stop it as a user does (Ctrl-C); its stdout and stderr."""
     if proc.poll() is None:
         proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=30)
+    try:
+        out, err = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        # Take every thread's stack (SIGUSR1, harness/cli_procs.py) and kill it, so that neither the cause is
+        # lost nor a live process left to warn in whichever test runs next; communicate() keeps what it read.
+        proc.send_signal(signal.SIGUSR1)
+        try:
+            proc.communicate(timeout=3)  # it will not end by itself: this only collects the stacks
+        except subprocess.TimeoutExpired:
+            pass
+        proc.kill()
+        out, err = proc.communicate()
+        raise AssertionError(f"harness serve did not stop within 30 s of Ctrl-C; its stderr, with every thread's "
+                             f"stack at the end:\n{(err or '')[-12_000:]}") from None
     return out or "", err or ""
 
 
