@@ -34,6 +34,7 @@ from harness.service import (
 )
 
 log = logging.getLogger("harness.procs")
+_SIGNAL_POLL_S = 0.2  # the longest a stop signal waits for the main thread to run its handler
 
 
 def wait_for_signal(on_stop: Callable[[], None]) -> None:
@@ -45,7 +46,11 @@ def wait_for_signal(on_stop: Callable[[], None]) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     try:
-        stop.wait()
+        # Never one untimed wait: Python runs signal handlers only on the main thread, and when the kernel hands
+        # the signal to another thread (any thread may get it) a main thread blocked on a lock is not woken, so
+        # the handler would not run until something else woke it: a stop signal ignored for good (seen in CI).
+        while not stop.wait(_SIGNAL_POLL_S):
+            pass
     finally:
         on_stop()
 

@@ -25,6 +25,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,15 +73,12 @@ def host(server: str, mock: str, port: int, threads: int) -> None:
         return
     thread = server_thread(app, server=server, port=port, threads=threads, name=f"bench-{mock}")
     thread.start()
-    stop = False
-
-    def _stop(*_: object) -> None:
-        nonlocal stop
-        stop = True
-
-    signal.signal(signal.SIGTERM, _stop)
-    while not stop:
-        signal.pause()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # timed waits: a signal the kernel hands to another thread runs its handler only when the main thread wakes
+    # (signal.pause() here would not wake; see harness.cli_procs.wait_for_signal)
+    while not stop.wait(0.2):
+        pass
     thread.stop()
 
 
