@@ -37,14 +37,23 @@ log = logging.getLogger("harness.procs")
 _SIGNAL_POLL_S = 0.2  # the longest a stop signal waits for the main thread to run its handler
 
 
-def wait_for_signal(on_stop: Callable[[], None]) -> None:
-    """Run until SIGINT or SIGTERM, then `on_stop`. SIGUSR1 prints every thread's stack to stderr and goes on:
-    what a supervisor (or a test) takes before killing a process that did not stop in time."""
+def catch_stop_signals() -> threading.Event:
+    """From now on SIGINT and SIGTERM set the returned event instead of ending the process, and SIGUSR1 prints
+    every thread's stack to stderr (what a supervisor or a test takes before killing a process that did not stop
+    in time). Called before the ready file is written: whoever reads it may signal at once."""
     if hasattr(signal, "SIGUSR1"):  # POSIX only
         faulthandler.register(signal.SIGUSR1, all_threads=True, chain=False)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    return stop
+
+
+def wait_for_signal(on_stop: Callable[[], None], stop: threading.Event | None = None) -> None:
+    """Run until SIGINT or SIGTERM (caught by `stop`, from catch_stop_signals; caught from here if None), then
+    `on_stop`."""
+    if stop is None:
+        stop = catch_stop_signals()
     try:
         # Never one untimed wait: Python runs signal handlers only on the main thread, and when the kernel hands
         # the signal to another thread (any thread may get it) a main thread blocked on a lock is not woken, so
@@ -122,9 +131,10 @@ def cmd_mock(args: argparse.Namespace) -> int:
     from harness.pictures.serve import mock_console, stopping
 
     console, line = mock_console(args, srv.url, info, admin_key, public)
+    stop_requested = catch_stop_signals()
     write_ready(args.ready_file, info)
     print(f"mock {args.service} on {url}" + (f"\n{line}" if line else ""), flush=True)
-    wait_for_signal(stopping(console, srv))
+    wait_for_signal(stopping(console, srv), stop_requested)
     return 0
 
 
@@ -152,6 +162,7 @@ def cmd_runner(args: argparse.Namespace) -> int:
 
         state_srv, info["runner_state_url"] = serve_state(runner, admin_key, host=args.state_host,
                                                           port=args.state_port, public=args.public_host)
+    stop_requested = catch_stop_signals()
     write_ready(args.ready_file, info)
     print(f"runner following {args.lytics_url}", flush=True)
 
@@ -171,7 +182,7 @@ def cmd_runner(args: argparse.Namespace) -> int:
                         fh.write(json.dumps({"job_id": job_id, **r}) + "\n")
         print(REDACTOR.json(runner.summary()), flush=True)
 
-    wait_for_signal(stop)
+    wait_for_signal(stop, stop_requested)
     return 0
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from harness.cli_procs import wait_for_signal
+from harness.cli_procs import catch_stop_signals, wait_for_signal
 from harness.service import add_service_args, allow_http_hosts, secret_from_env, warn_if_exposed, write_ready
 
 
@@ -26,6 +26,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from harness.pictures.serve import serve_console, stopping
 
         console, line = serve_console(args, stack, info, info.get("public_host"))
+        stop_requested = catch_stop_signals()
         write_ready(args.ready_file, info)
         if line:
             print(line, flush=True)
@@ -38,7 +39,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             console.stop()
         stack.stop()
         raise
-    wait_for_signal(stopping(console, stack))
+    wait_for_signal(stopping(console, stack), stop_requested)
     return 0
 
 

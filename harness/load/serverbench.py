@@ -25,7 +25,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +33,7 @@ from typing import Any
 import psutil
 import requests
 
+from harness.cli_procs import wait_for_signal
 from harness.servers import SERVERS, server_thread
 
 OWN = tuple(SERVERS)
@@ -73,13 +73,7 @@ def host(server: str, mock: str, port: int, threads: int) -> None:
         return
     thread = server_thread(app, server=server, port=port, threads=threads, name=f"bench-{mock}")
     thread.start()
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    # timed waits: a signal the kernel hands to another thread runs its handler only when the main thread wakes
-    # (signal.pause() here would not wake; see harness.cli_procs.wait_for_signal)
-    while not stop.wait(0.2):
-        pass
-    thread.stop()
+    wait_for_signal(thread.stop)
 
 
 def _command(server: str, mock: str, port: int, threads: int) -> list[str]:

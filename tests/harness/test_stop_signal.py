@@ -17,12 +17,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 CHILD = """
 import signal, sys, threading
-from harness.cli_procs import wait_for_signal
+from harness.cli_procs import catch_stop_signals, wait_for_signal
 other = threading.Thread(target=threading.Event().wait, daemon=True)  # a thread that can take the signal
 other.start()
 signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})  # ... and the main thread cannot
+stop = catch_stop_signals()  # before announcing itself, as the harness commands do before their ready file
 print("waiting", flush=True)
-wait_for_signal(lambda: print("stopped", flush=True))
+wait_for_signal(lambda: print("stopped", flush=True), stop)
 """
 
 
