@@ -12,7 +12,7 @@ requests.post(url or job["webhook_url"], data=encode_body(body), headers=...)
 
 from __future__ import annotations
 
-from enrich_templates.engine import Rendered, TemplateEngine
+from enrich_templates.engine import BoundTemplate, Rendered, TemplateEngine
 from enrich_templates.errors import (
     TemplateAssertionFailed,
     TemplateError,
@@ -25,6 +25,7 @@ from enrich_templates.outcome import Evaluation
 from enrich_templates.payload import build_entity, default_payload, encode_body, split_override
 
 __all__ = [
+    "BoundTemplate",
     "Evaluation",
     "Rendered",
     "TemplateAssertionFailed",

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 import _gojsonnet
 
-from enrich_templates import library, traces
+from enrich_templates import batch, library, traces
 from enrich_templates.errors import (
     TemplateError,
     TemplateEvalError,
@@ -136,6 +136,8 @@ class TemplateEngine:
         self._child: Any = None
         self._child_lock = threading.Lock()
         self._vetted: set[str] = set()
+        self._coalescer = batch.Coalescer(max_stack=max_stack, timeout_s=timeout_s or 0.0,
+                                          max_output_bytes=max_output_bytes)
 
     # -- public API ---------------------------------------------------------------------------------------
 
@@ -157,6 +159,17 @@ class TemplateEngine:
         except ValueError as exc:  # go-jsonnet always prints JSON; this would be a binding bug
             raise TemplateEvalError(f"the output is not JSON: {exc}", filename=filename) from exc
         return Rendered(value, outcome.text, frozenset(outcome.fields_read))
+
+    def bind(
+        self,
+        source: str,
+        job_config: Mapping[str, Any] | None = None,
+        auth_config: Mapping[str, Any] | None = None,
+        *,
+        filename: str = "template.jsonnet",
+    ) -> BoundTemplate:
+        """The template with its job inputs fixed, as a job renders it for every user (see BoundTemplate)."""
+        return BoundTemplate(self, source, job_config, auth_config, filename)
 
     def render_text(
         self,
@@ -348,3 +361,44 @@ class TemplateEngine:
     def _callbackfailure(reason: str, filename: str) -> Evaluation:
         msg = f"internal error in the template engine: {reason}"
         return failure(TemplateEvalError(msg, filename=filename), synthetic_raw(msg, filename))
+
+
+class BoundTemplate:
+    """One job's template and inputs, rendered user after user: render(...).value, batched.
+
+    Renders of the same bound inputs that wait at the same time are evaluated together
+    (enrich_templates.batch). A failing batch changes nothing: each of its users is then rendered on its own,
+    so errors, limits and line numbers are those of TemplateEngine.render. The job inputs are serialised once
+    here (they are fixed for a job's life), not on every render.
+    """
+
+    def __init__(self, engine: TemplateEngine, source: str, job_config: Mapping[str, Any] | None,
+                 auth_config: Mapping[str, Any] | None, filename: str) -> None:
+        self.engine = engine
+        self.source = source
+        self.job_config = dict(job_config or {}) if isinstance(job_config, Mapping) else job_config
+        self.auth_config = dict(auth_config or {}) if isinstance(auth_config, Mapping) else auth_config
+        self.filename = filename
+        self._prog: batch.Program | None = None
+        self._ext_vars: dict[str, str] = {}
+        if isinstance(source, str) and engine.isolation != "process":
+            try:
+                self._ext_vars = {"ly_job_config": _dumps(dict(self.job_config or {}), "the job config"),
+                                  "ly_auth_config": _dumps(dict(self.auth_config or {}), "the auth config")}
+                self._prog = batch.program(source)
+            except (TemplateInputError, TypeError, ValueError):  # render() reports it, user by user
+                self._prog = None
+        self._key = (source, self._ext_vars.get("ly_job_config"), self._ext_vars.get("ly_auth_config"))
+        self._vet_key = _vet_key(source, job_config, auth_config) if engine.isolation == "vetted" else ""
+
+    def render(self, entity: Mapping[str, Any]) -> Rendered:
+        return self.engine.render(self.source, entity, self.job_config, self.auth_config, filename=self.filename)
+
+    def value(self, entity: Mapping[str, Any]) -> Any:
+        engine = self.engine
+        if (self._prog is None or not isinstance(entity, Mapping)
+                or (self._vet_key and self._vet_key not in engine._vetted)):
+            return self.render(entity).value
+        ok, value = engine._coalescer.value(self._key, self._prog, _dumps(lookup_table(entity), "the entity"),
+                                            self._ext_vars)
+        return value if ok else self.render(entity).value

@@ -22,6 +22,8 @@ class Token:
     value: str
     line: int
     col: int
+    start: int = 0  # offsets into the source: source[start:end] is the token as written
+    end: int = 0
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,8 @@ class ImportRef:
     path: str
     line: int
     col: int
+    start: int = 0  # source[start:end] is the whole `import 'path'` expression
+    end: int = 0
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,7 @@ class _Lexer:
         text, n = self.text, len(self.text)
         while self.pos < n:
             ch = text[self.pos]
+            start = self.pos
             line, col = self.line, self.pos - self.line_start + 1
             if ch in " \t\r\n":
                 self._advance_to(self.pos + 1)
@@ -76,20 +81,20 @@ class _Lexer:
                 end = self.pos + 1
                 while end < n and (text[end].isalnum() or text[end] == "_"):
                     end += 1
-                out.append(Token("ident", text[self.pos : end], line, col))
+                out.append(Token("ident", text[self.pos : end], line, col, start, end))
                 self._advance_to(end)
             elif ch in "\"'" or (ch == "@" and text[self.pos + 1 : self.pos + 2] in ("'", '"')):
                 value = self._string()
                 if value is None:
                     break
-                out.append(Token("string", value, line, col))
+                out.append(Token("string", value, line, col, start, self.pos))
             elif text.startswith("|||", self.pos):
                 value = self._text_block()
                 if value is None:
                     break
-                out.append(Token("string", value, line, col))
+                out.append(Token("string", value, line, col, start, self.pos))
             else:
-                out.append(Token("op", ch, line, col))
+                out.append(Token("op", ch, line, col, start, start + 1))
                 self._advance_to(self.pos + 1)
         return out
 
@@ -165,7 +170,7 @@ def scan(source: str) -> Scan:
     imports: list[ImportRef] = []
     for tok, nxt in itertools.pairwise(tokens):
         if tok.kind == "ident" and tok.value in IMPORT_KEYWORDS and nxt.kind == "string":
-            imports.append(ImportRef(tok.value, nxt.value, tok.line, tok.col))
+            imports.append(ImportRef(tok.value, nxt.value, tok.line, tok.col, tok.start, nxt.end))
     # An import keyword with no literal after it is a syntax error go-jsonnet will report; an import keyword
     # as the very last token likewise. Either way nothing can be imported.
     names = frozenset(t.value for t in tokens if t.kind in ("ident", "string"))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from enrich_templates import TemplateEngine, build_entity, default_payload, encode_body, split_override
+from enrich_templates import BoundTemplate, build_entity, default_payload, encode_body, split_override
 from harness.errors import ConfigError
 from harness.hosts import is_loopback
 from harness.runner.wire import Runtime
@@ -119,17 +119,15 @@ class JobSpec:
         return status in NEVER_RETRY or status in self.do_not_retry
 
 
-def render_request(spec: JobSpec, engine: TemplateEngine, profile: Mapping[str, Any],
+def render_request(spec: JobSpec, template: BoundTemplate | None, profile: Mapping[str, Any],
                    segment_events: Sequence[Mapping[str, Any]], http_hosts: tuple[str, ...] = ()
                    ) -> tuple[str, dict[str, str], bytes]:
     """URL, extra headers and body of a user's request as Lytics would send it. Raises TemplateAssertionFailed,
     TemplateError or ConfigError (a bad `ly_template_url`): the user is omitted, the job goes on (R8)."""
-    if spec.template_source is None:
+    if template is None:
         o_url, o_headers, body = None, None, default_payload(profile, spec.user_fields)
     else:
-        entity = build_entity(profile, spec.user_fields, segment_events)
-        value = engine.render(spec.template_source, entity, spec.config,
-                              filename=f"{spec.template_name or 'template'}.jsonnet").value
+        value = template.value(build_entity(profile, spec.user_fields, segment_events))
         o_url, o_headers, body = split_override(value)
     if o_url:
         require_secure_url(o_url, "ly_template_url", http_hosts)

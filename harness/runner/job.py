@@ -58,6 +58,8 @@ class EnrichmentJob:
         self.spec = JobSpec.from_runtime(runtime, options.allow_http_hosts)
         self.lytics = lytics
         self.engine = engine
+        self.template = None if self.spec.template_source is None else engine.bind(
+            self.spec.template_source, self.spec.config, filename=f"{self.spec.template_name or 'template'}.jsonnet")
         self.outcomes = outcomes
         self.identifier_fields = identifier_fields
         self.options = options
@@ -259,7 +261,7 @@ class EnrichmentJob:
     def _render(self, item: WorkItem, outcome: Outcome) -> tuple[str, dict[str, str], bytes] | None:
         """The request as Lytics would send it; None when the user is omitted (assert, template or URL error)."""
         try:
-            return render_request(self.spec, self.engine, item.profile, item.segment_events,
+            return render_request(self.spec, self.template, item.profile, item.segment_events,
                                   self.options.allow_http_hosts)
         except TemplateAssertionFailed as exc:
             self._omit(outcome, f"assert: {exc.message}")
