@@ -8,7 +8,6 @@ out a Retry-After, not CPU.
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -16,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from harness.scenario import engine
-from harness.stack import Stack
 
 ROOT = Path(__file__).resolve().parents[2]
 FULL = os.environ.get("RELIABILITY_FULL") == "1"
@@ -25,25 +23,12 @@ FULL_CASES = sorted((ROOT / "scenarios" / "faults" / "full").glob("*.jsonnet"))
 CASES = [pytest.param(p, id=p.stem) for p in SHORT_CASES]
 CASES += [pytest.param(p, id=f"full-{p.stem}") for p in FULL_CASES] if FULL else []
 PARALLEL = 2 if FULL else 3  # the long cases are CPU-heavy; two at a time keeps them off each other's toes
-_STARTING = threading.Lock()
-
-
-def _serialised_start(start: object) -> object:
-    """Stacks start one at a time: building Flask apps compiles werkzeug URL rules through `ast`, and CPython 3.11
-    raises "AST constructor recursion depth mismatch" when two threads do that at once (gh-106905)."""
-
-    def wrapper(self: Stack) -> Stack:
-        with _STARTING:
-            return start(self)  # type: ignore[operator, no-any-return]
-
-    return wrapper
 
 
 @pytest.fixture(scope="module")
 def runs(request: pytest.FixtureRequest) -> Iterator[dict[Path, Future[engine.ScenarioResult]]]:
     """Start every selected case at once on a small pool; each test then waits for its own."""
-    patch = pytest.MonkeyPatch()
-    patch.setattr(Stack, "start", _serialised_start(Stack.start))
+    # Stacks may start side by side: werkzeug compiles URL rules through `ast`, which harness.astguard serialises
     selected = [item.callspec.params["case"] for item in request.session.items
                 if item.module is request.module and hasattr(item, "callspec") and "case" in item.callspec.params]
     pool = ThreadPoolExecutor(PARALLEL, thread_name_prefix="fault-case")
@@ -51,7 +36,6 @@ def runs(request: pytest.FixtureRequest) -> Iterator[dict[Path, Future[engine.Sc
         yield {case: pool.submit(engine.run_file, case) for case in dict.fromkeys(selected)}
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-        patch.undo()
 
 
 @pytest.mark.parametrize("case", CASES)
