@@ -140,7 +140,7 @@ class Coalescer:
             batch, rest = pending[:MAX_BATCH], pending[MAX_BATCH:]
             if rest:
                 self._pending[key] = rest
-        values = self._evaluate(key, prog, ext_vars, batch) if batch else None
+        values = self.many(key, prog, [r.entity_json for r in batch], ext_vars) if batch else None
         for i, r in enumerate(batch):
             if values is not None:
                 r.ok, r.value = True, values[i]
@@ -154,15 +154,20 @@ class Coalescer:
             else:
                 self._leading.discard(key)
 
-    def _evaluate(self, key: Any, prog: Program, ext_vars: dict[str, str], batch: list[_Request]) -> list[Any] | None:
-        values, cpu_s, timed_out = self.evaluate(prog, [r.entity_json for r in batch], ext_vars)
+    def many(self, key: Any, prog: Program, entities: list[str], ext_vars: dict[str, str]) -> list[Any] | None:
+        """The values of `entities` from one evaluation, or None: not batched (a slow template, an abandoned
+        batch still running) or the batch failed; either way each user is then rendered on its own."""
+        with self._lock:
+            if key in self._slow or self._pool.runaway:
+                return None
+        values, cpu_s, timed_out = self.evaluate(prog, entities, ext_vars)
         with self._lock:
             if values is not None:
                 self.batches += 1
-                self.batched += len(batch)
+                self.batched += len(entities)
             else:
-                self.fallbacks += len(batch)
-            if timed_out or cpu_s / len(batch) > SLOW_CPU_S:
+                self.fallbacks += len(entities)
+            if timed_out or cpu_s / len(entities) > SLOW_CPU_S:
                 if len(self._slow) >= _MAX_KEYS:
                     self._slow.clear()
                 self._slow.add(key)

@@ -6,7 +6,7 @@ import dataclasses
 import hashlib
 import json
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -394,10 +394,23 @@ class BoundTemplate:
     def render(self, entity: Mapping[str, Any]) -> Rendered:
         return self.engine.render(self.source, entity, self.job_config, self.auth_config, filename=self.filename)
 
+    def _batchable(self) -> bool:
+        return self._prog is not None and not (self._vet_key and self._vet_key not in self.engine._vetted)
+
+    def values(self, entities: Sequence[Mapping[str, Any]]) -> list[Any] | None:
+        """The values of several users from one evaluation; None when they cannot be batched or the batch
+        failed (one user's assert fails it): then render each with value(), which reports its own fault."""
+        if not self._batchable() or self._prog is None or not all(isinstance(e, Mapping) for e in entities):
+            return None
+        try:
+            texts = [_dumps(lookup_table(e), "the entity") for e in entities]
+        except TemplateInputError:
+            return None
+        return self.engine._coalescer.many(self._key, self._prog, texts, self._ext_vars)
+
     def value(self, entity: Mapping[str, Any]) -> Any:
         engine = self.engine
-        if (self._prog is None or not isinstance(entity, Mapping)
-                or (self._vet_key and self._vet_key not in engine._vetted)):
+        if not self._batchable() or self._prog is None or not isinstance(entity, Mapping):
             return self.render(entity).value
         ok, value = engine._coalescer.value(self._key, self._prog, _dumps(lookup_table(entity), "the entity"),
                                             self._ext_vars)

@@ -119,15 +119,21 @@ class JobSpec:
         return status in NEVER_RETRY or status in self.do_not_retry
 
 
+def entity_of(spec: JobSpec, profile: Mapping[str, Any], segment_events: Sequence[Mapping[str, Any]]
+              ) -> dict[str, Any]:
+    return build_entity(profile, spec.user_fields, segment_events)
+
+
 def render_request(spec: JobSpec, template: BoundTemplate | None, profile: Mapping[str, Any],
-                   segment_events: Sequence[Mapping[str, Any]], http_hosts: tuple[str, ...] = ()
-                   ) -> tuple[str, dict[str, str], bytes]:
+                   segment_events: Sequence[Mapping[str, Any]], http_hosts: tuple[str, ...] = (),
+                   rendered: tuple[Any] | None = None) -> tuple[str, dict[str, str], bytes]:
     """URL, extra headers and body of a user's request as Lytics would send it. Raises TemplateAssertionFailed,
-    TemplateError or ConfigError (a bad `ly_template_url`): the user is omitted, the job goes on (R8)."""
+    TemplateError or ConfigError (a bad `ly_template_url`): the user is omitted, the job goes on (R8).
+    `rendered`: the template's value for this user, rendered ahead in a batch."""
     if template is None:
         o_url, o_headers, body = None, None, default_payload(profile, spec.user_fields)
     else:
-        value = template.value(build_entity(profile, spec.user_fields, segment_events))
+        value = rendered[0] if rendered is not None else template.value(entity_of(spec, profile, segment_events))
         o_url, o_headers, body = split_override(value)
     if o_url:
         require_secure_url(o_url, "ly_template_url", http_hosts)

@@ -30,7 +30,7 @@ from harness.http import HttpSession, Timeouts, webhook_session
 from harness.redact import REDACTOR
 from harness.retry_after import HEADER as REQUEST_ID_HEADER
 from harness.runner.answer import Answer, Verdict, classify
-from harness.runner.delivery import JobSpec, Placement, render_request
+from harness.runner.delivery import JobSpec, Placement, entity_of, render_request
 from harness.runner.joblog import JobLog
 from harness.runner.lytics import LyticsClient
 from harness.runner.oauth import token_manager_for
@@ -258,11 +258,28 @@ class EnrichmentJob:
             self._roster.release([item.profile_id])
         return True
 
+    def _render_ahead(self, item: WorkItem) -> None:
+        """Render this user with the next ones queued in one evaluation; each keeps its value until taken."""
+        if self.template is None or item.ahead is not None or self.options.render_batch < 2:
+            return
+        others = self._queue.claim_ahead(self.options.render_batch - 1)
+        if not others:
+            return  # alone: its render may still join other workers' (BoundTemplate.value)
+        users = [item, *others]
+        values = self.template.values([entity_of(self.spec, u.profile, u.segment_events) for u in users])
+        if values is None:
+            for u in others:
+                u.ahead_claimed = False
+            return
+        for u, v in zip(users, values, strict=True):
+            u.ahead = (v,)
+
     def _render(self, item: WorkItem, outcome: Outcome) -> tuple[str, dict[str, str], bytes] | None:
         """The request as Lytics would send it; None when the user is omitted (assert, template or URL error)."""
         try:
+            self._render_ahead(item)
             return render_request(self.spec, self.template, item.profile, item.segment_events,
-                                  self.options.allow_http_hosts)
+                                  self.options.allow_http_hosts, rendered=item.ahead)
         except TemplateAssertionFailed as exc:
             self._omit(outcome, f"assert: {exc.message}")
             return None

@@ -23,6 +23,10 @@ class RunnerOptions:
     # second call; room above worker_count keeps workers sending while a batch lands (measured: +7 % with no
     # latency, +26 % at 50 ms, docs/performance.md); more buys throughput for a wider crash window
     max_unlanded: int | None = None
+    # users rendered in one go-jsonnet evaluation when a worker renders: its own and the next ones queued (1 =
+    # each alone); the others keep their body until a worker takes them (enrich_templates.batch, measured in
+    # docs/performance.md). A batch one user's fault fails is rendered user by user, so nothing else changes.
+    render_batch: int = 16
     dry_run: bool = False
     # TEST-ONLY FAULT: the runner logs a Retry-After but does not sleep it out, retrying at once. It exists to
     # prove the retry_after_respected check and the load report's retry_after_violations catch a runner that
@@ -69,6 +73,6 @@ _OPTION_RULES: dict[str, tuple[type | tuple[type, ...], float, bool]] = {
     "max_attempts_per_user": (int, 1, False), "backoff_base_s": ((int, float), 0, False),
     "backoff_cap_s": ((int, float), 0, False), "scan_page_size": (int, 1, False), "writeback_batch": (int, 1, False),
     "max_calls": (int, 0, True), "max_unlanded": (int, 1, True), "dry_run": (bool, 0, False),
-    "ignore_retry_after": (bool, 0, False), "lease_ttl_s": ((int, float), 0.1, False),
+    "render_batch": (int, 1, False), "ignore_retry_after": (bool, 0, False), "lease_ttl_s": ((int, float), 0.1, False),
     "job_failure_expected": (bool, 0, False),
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections import deque
 from collections.abc import Iterable, Mapping
@@ -22,6 +23,9 @@ class WorkItem:
     trigger_ts: float  # epoch: when the cause happened (collect received / backfill picked up)
     event_ts: float  # epoch: when membership changed, or when the scan page was read
     extra: dict[str, Any] = field(default_factory=dict)
+    # rendered ahead by another worker's batch: (the template's value,); claimed while that batch runs
+    ahead: tuple[Any] | None = None
+    ahead_claimed: bool = False
 
 
 def identity_of(profile: Mapping[str, Any], identifier_fields: Iterable[str],
@@ -98,6 +102,20 @@ class WorkQueue:
                 return None
             self._cond.notify_all()
             return item
+
+    def claim_ahead(self, n: int) -> list[WorkItem]:
+        """Up to `n` queued users from the front (the next to be taken) that nobody renders yet, now claimed
+        for rendering by the caller; it sets their `ahead` or, when its batch fails, gives the claim back."""
+        out: list[WorkItem] = []
+        with self._cond:
+            for lane in (self._realtime, self._backfill):
+                for item in itertools.islice(lane, 4 * n):  # the claimed ones sit at the front: a bounded look
+                    if len(out) >= n:
+                        return out
+                    if not item.ahead_claimed:
+                        item.ahead_claimed = True
+                        out.append(item)
+        return out
 
     def close(self) -> None:
         with self._cond:
