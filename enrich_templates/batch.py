@@ -2,10 +2,11 @@
 
 Each go-jsonnet call builds a VM and its standard library and parses the template and the library again (the
 Python binding keeps nothing between calls); for the seed template that is ~100 of its ~140 µs, and in a
-backfill the runner's render threads and Go's collector took ~45 % of its CPU. When several of a job's workers
-wait for a render of the same template at once, the first becomes the leader and evaluates all of them in one
-program that parses the template once, as a function of the library, and the library as a function of the
-user's fields:
+backfill the runner's render threads and Go's collector took ~45 % of its CPU. A runner worker asks for its user
+and the next ones queued at once (`Coalescer.many`, through BoundTemplate.values), and when several workers wait
+for a render of the same template at the same time, the first becomes the leader and evaluates all of them
+(`Coalescer.value`). Either way, one program parses the template once, as a function of the library, and the
+library as a function of the user's fields:
 
     local __ly_make(__ly_fields) = (<the tailored library, its `_fields` bound to the parameter>);
     local __ly_tpl(__ly_lib) = (<the template, each `import 'lytemplates.libsonnet'` replaced by __ly_lib>);
@@ -14,9 +15,10 @@ user's fields:
 Values are what one evaluation per user gives (the same manifestation, parsed by the same json.loads). Any
 fault of the batch (an assert, an error, a timeout, an oversized result) sends every member back to its own
 evaluation, which reports it with the template's own line numbers: a batch never decides a user's failure.
-A template the rewrite cannot prove equivalent (it reads an ext var itself, names `__ly_`, holds an import the
-lexer cannot place) is never batched. Batches run on their own pool: a batch abandoned at its time limit does
-not count against the single renders' runaway cap, and no batch starts while one is abandoned.
+A template the rewrite cannot prove equivalent (it reads an ext var or `std.thisFile` itself, names `__ly_`,
+holds an import the lexer cannot place) is never batched. Batches run on their own pool: a batch abandoned at
+its time limit does not count against the single renders' runaway cap, and no batch starts while one is
+abandoned (that template is not batched again).
 """
 
 from __future__ import annotations
@@ -38,9 +40,11 @@ from enrich_templates.scan import scan
 
 FIELDS_DEF = "local _fields = std.parseJson(std.extVar('ly_entity'));"
 MAX_BATCH = 32
-# A template whose evaluation costs more CPU than this per user is not batched: batches of one template run
-# one at a time, so slow renders go back to running side by side on every core, each under its own limit.
+# A template whose evaluation costs more CPU than this per user, in SLOW_BATCHES batches in a row (a process's
+# first evaluation also starts Go's runtime), is not batched: batches of one template run one at a time, so
+# slow renders go back to running side by side on every core, each under its own limit.
 SLOW_CPU_S = 0.002
+SLOW_BATCHES = 3
 _MAX_KEYS = 256
 
 
@@ -56,7 +60,7 @@ def program(source: str) -> Program | None:
     if "__ly_" in source:
         return None
     found = scan(source)
-    if "extVar" in found.names:
+    if "extVar" in found.names or "thisFile" in found.names:  # inputs read directly; the file's name differs
         return None
     parts, pos = [], 0
     for ref in found.imports:
@@ -110,6 +114,7 @@ class Coalescer:
         self._pending: dict[Any, list[_Request]] = {}
         self._leading: set[Any] = set()
         self._slow: set[Any] = set()
+        self._slow_streak: dict[Any, int] = {}
         self.batches = 0
         self.batched = 0  # users rendered in a batch
         self.fallbacks = 0  # users sent back to their own evaluation by a failed batch
@@ -167,7 +172,14 @@ class Coalescer:
                 self.batched += len(entities)
             else:
                 self.fallbacks += len(entities)
-            if timed_out or cpu_s / len(entities) > SLOW_CPU_S:
+            streak = self._slow_streak.pop(key, 0) + 1
+            if cpu_s / len(entities) <= SLOW_CPU_S:
+                streak = 0
+            if streak:
+                if len(self._slow_streak) >= _MAX_KEYS:
+                    self._slow_streak.clear()
+                self._slow_streak[key] = streak
+            if timed_out or streak >= SLOW_BATCHES:
                 if len(self._slow) >= _MAX_KEYS:
                     self._slow.clear()
                 self._slow.add(key)
