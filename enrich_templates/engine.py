@@ -94,6 +94,11 @@ def _shared_child(max_stack: int, timeout_s: float, memory_limit_mb: int, max_ou
         return child
 
 
+def _entity_json(entity: Mapping[str, Any]) -> str:
+    """What the template reads as `ly_entity` (one user's, in a batch)."""
+    return _dumps(lookup_table(entity), "the entity")
+
+
 def _vet_key(source: str, job_config: Mapping[str, Any] | None, auth_config: Mapping[str, Any] | None) -> str:
     config = json.dumps([job_config or {}, auth_config or {}], sort_keys=True, default=repr)
     return hashlib.sha256(f"{len(source)}:{source}{config}".encode("utf-8", "surrogatepass")).hexdigest()
@@ -291,7 +296,7 @@ class TemplateEngine:
         served = library.served_for(scan(source).names, trace=trace)
         ext_vars: dict[str, str] = {}
         if "ly_entity" in served.ext_vars:
-            ext_vars["ly_entity"] = _dumps(lookup_table(entity), "the entity")
+            ext_vars["ly_entity"] = _entity_json(entity)
         if "ly_job_config" in served.ext_vars:
             ext_vars["ly_job_config"] = _dumps(dict(job_config or {}), "the job config")
         if "ly_auth_config" in served.ext_vars:
@@ -389,29 +394,32 @@ class BoundTemplate:
             except (TemplateInputError, TypeError, ValueError):  # render() reports it, user by user
                 self._prog = None
         self._key = (source, self._ext_vars.get("ly_job_config"), self._ext_vars.get("ly_auth_config"))
-        self._vet_key = _vet_key(source, job_config, auth_config) if engine.isolation == "vetted" else ""
+        self._vetted_as = _vet_key(source, job_config, auth_config) if engine.isolation == "vetted" else ""
 
     def render(self, entity: Mapping[str, Any]) -> Rendered:
         return self.engine.render(self.source, entity, self.job_config, self.auth_config, filename=self.filename)
 
-    def _batchable(self) -> bool:
-        return self._prog is not None and not (self._vet_key and self._vet_key not in self.engine._vetted)
+    def _program(self) -> batch.Program | None:
+        """The batch program, once a vetted engine has vetted the template (None: render alone)."""
+        if self._vetted_as and self._vetted_as not in self.engine._vetted:
+            return None
+        return self._prog
 
     def values(self, entities: Sequence[Mapping[str, Any]]) -> list[Any] | None:
         """The values of several users from one evaluation; None when they cannot be batched or the batch
         failed (one user's assert fails it): then render each with value(), which reports its own fault."""
-        if not self._batchable() or self._prog is None or not all(isinstance(e, Mapping) for e in entities):
+        prog = self._program()
+        if prog is None or not all(isinstance(e, Mapping) for e in entities):
             return None
         try:
-            texts = [_dumps(lookup_table(e), "the entity") for e in entities]
+            texts = [_entity_json(e) for e in entities]
         except TemplateInputError:
             return None
-        return self.engine._coalescer.many(self._key, self._prog, texts, self._ext_vars)
+        return self.engine._coalescer.many(self._key, prog, texts, self._ext_vars)
 
     def value(self, entity: Mapping[str, Any]) -> Any:
-        engine = self.engine
-        if not self._batchable() or self._prog is None or not isinstance(entity, Mapping):
+        prog = self._program()
+        if prog is None or not isinstance(entity, Mapping):
             return self.render(entity).value
-        ok, value = engine._coalescer.value(self._key, self._prog, _dumps(lookup_table(entity), "the entity"),
-                                            self._ext_vars)
+        ok, value = self.engine._coalescer.value(self._key, prog, _entity_json(entity), self._ext_vars)
         return value if ok else self.render(entity).value
